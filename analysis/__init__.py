@@ -1,0 +1,22 @@
+"""coachscore analysis layer: pure functions from a speaker-attributed transcript to a
+Scorecard. Imports only the standard library, numpy and spaCy (loaded by the caller)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from analysis.results import Scorecard
+    from analysis.rubric import Rubric
+    from analysis.types import Roles, Transcript
+
+__all__ = ["analyze"]
+
+
+def analyze(
+    transcript: "Transcript", roles: "Roles", rubric: "Rubric | None" = None, nlp: Any = None
+) -> "Scorecard":
+    """Score the leader's coaching in ``transcript`` (see analysis.scorecard.analyze)."""
+    from analysis.scorecard import analyze as _analyze
+
+    return _analyze(transcript, roles, rubric, nlp)

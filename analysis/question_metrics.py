@@ -1,0 +1,51 @@
+"""Question metrics: question-to-statement ratio, open-question share, act counts."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from analysis.evidence import metric, of_sentence
+from analysis.floors import Conversation
+from analysis.reliability import Signals, reliability, with_sample
+from analysis.results import Metric
+from analysis.types import RESCUE_ACTS, Act
+
+
+def act_counts(conv: Conversation) -> Counter[Act]:
+    return Counter(s.act for s in conv.leader_sentences())
+
+
+def question_metrics(conv: Conversation, sig: Signals) -> tuple[Metric, ...]:
+    """Leader questions / statements (backchannels excluded; None with no statements and
+    no questions; with questions but no statements the ratio is the question count),
+    open / all questions, and the share of directive sentences (advice, takeover,
+    leading questions) among the leader's non-backchannel sentences."""
+    said = [s for s in conv.leader_sentences() if s.act is not Act.BACKCHANNEL]
+    questions = [s for s in said if s.act.is_question]
+    statements = [s for s in said if s.act.is_statement]
+    opens = [s for s in questions if s.act is Act.OPEN_QUESTION]
+    directive = [s for s in said if s.act in RESCUE_ACTS]
+    rel = reliability(sig, "text")
+    counts = Counter(s.act.value for s in conv.leader_sentences())
+    ratio = (
+        None if not said
+        else len(questions) / len(statements) if statements
+        else float(len(questions))
+    )
+    return (
+        metric("question_statement_ratio", "Questions per statement", ratio, "ratio",
+               with_sample(rel, len(said), 5, "leader sentences"), "> 1.0",
+               [of_sentence(s, s.act.value) for s in questions],
+               f"{len(questions)} questions, {len(statements)} statements "
+               f"({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})"),
+        metric("open_question_share", "Open-question share",
+               len(opens) / len(questions) if questions else None, "share",
+               with_sample(rel, len(questions), 3, "questions"), ">= 0.60",
+               [of_sentence(s, "open") for s in opens], f"{len(opens)} of {len(questions)} questions"),
+        metric("directive_share", "Advice and leading questions share",
+               len(directive) / len(said) if said else None, "share", rel, "<= 0.10",
+               [of_sentence(s, s.act.value) for s in directive],
+               f"{len(directive)} of {len(said)} leader sentences"),
+        metric("leader_backchannels", "Leader backchannels", counts.get("backchannel", 0),
+               "count", rel, detail="short acknowledgements, not counted as statements"),
+    )

@@ -1,0 +1,165 @@
+"""Rubrics: versioned TOML files that map metrics to 0-100 scores (thresholds, weights,
+wording). ``load_rubric`` validates and names the bad field; ``score`` applies one."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from analysis.errors import RubricError
+from analysis.results import DimensionScore, Metric, Score
+
+DEFAULT_RUBRIC = "rubric-default.toml"
+KNOWN_METRICS = frozenset({
+    "question_statement_ratio", "open_question_share", "directive_share", "leader_backchannels",
+    "leader_talk_share", "total_silence_s", "silence_share", "longest_silence_s",
+    "wait_time_median_s", "wait_time_3s_share", "silence_broken_by_leader", "stacked_questions",
+    "longest_leader_monologue_s", "longest_coachee_story_s", "rescue_count",
+    "rescues_per_10_min", "first_rescue_at_s", "grow_stages_covered", "interruptions",
+})
+
+
+@dataclass(frozen=True)
+class Dimension:
+    key: str
+    label: str
+    metric: str
+    weight: float
+    thresholds: tuple[tuple[float, float], ...]  # (metric value, score 0-100), ascending
+    if_missing: float
+    focus: str
+
+    def score(self, value: float | None) -> float:
+        """Piecewise-linear score in [0, 100]; ``if_missing`` when value is None."""
+        if value is None:
+            return self.if_missing
+        pts = self.thresholds
+        if value <= pts[0][0]:
+            return pts[0][1]
+        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+            if value <= x1:
+                return y0 + (y1 - y0) * (value - x0) / (x1 - x0) if x1 > x0 else y1
+        return pts[-1][1]
+
+
+@dataclass(frozen=True)
+class Rubric:
+    id: str
+    version: str
+    title: str
+    dimensions: tuple[Dimension, ...]
+
+
+def load_rubric(path: Path | None = None) -> Rubric:
+    """Load and validate a rubric TOML file (None = the bundled default)."""
+    if path is None:
+        text = resources.files("analysis.data").joinpath(DEFAULT_RUBRIC).read_text("utf-8")
+        return parse_rubric(text, DEFAULT_RUBRIC)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise RubricError(f"rubric {path}: cannot read the file ({e.strerror or e})") from e
+    return parse_rubric(text, str(path))
+
+
+def parse_rubric(text: str, name: str = "rubric") -> Rubric:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise RubricError(f"rubric {name}: invalid TOML ({e})") from e
+    dims = data.get("dimensions")
+    if not isinstance(dims, list) or not dims:
+        raise RubricError(f"rubric {name}: field 'dimensions' must be a non-empty list of tables")
+    dimensions = tuple(_dimension(d, f"dimensions[{i}]", name) for i, d in enumerate(dims))
+    keys = [d.key for d in dimensions]
+    for i, k in enumerate(keys):
+        if k in keys[:i]:
+            raise RubricError(f"rubric {name}: field 'dimensions[{i}].key': duplicate key {k!r}")
+    return Rubric(_text(data, "id", name), _text(data, "version", name),
+                  str(data.get("title", "")), dimensions)
+
+
+def _text(d: Mapping[str, Any], key: str, name: str, where: str = "") -> str:
+    value = d.get(key)
+    field = f"{where}.{key}" if where else key
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and key == "version":
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise RubricError(f"rubric {name}: field {field!r} must be a non-empty string")
+    return value.strip()
+
+
+def _dimension(d: Any, where: str, name: str) -> Dimension:
+    if not isinstance(d, Mapping):
+        raise RubricError(f"rubric {name}: field {where!r} must be a table")
+    metric = _text(d, "metric", name, where)
+    if metric not in KNOWN_METRICS:
+        raise RubricError(
+            f"rubric {name}: field '{where}.metric': unknown metric {metric!r} "
+            f"(known: {', '.join(sorted(KNOWN_METRICS))})"
+        )
+    weight = d.get("weight")
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
+        raise RubricError(f"rubric {name}: field '{where}.weight' must be a number > 0, got {weight!r}")
+    missing = d.get("if_missing", 0)
+    if not _is_score(missing):
+        raise RubricError(f"rubric {name}: field '{where}.if_missing' must be a score 0-100, got {missing!r}")
+    return Dimension(
+        key=_text(d, "key", name, where), label=_text(d, "label", name, where), metric=metric,
+        weight=float(weight), thresholds=_thresholds(d.get("thresholds"), f"{where}.thresholds", name),
+        if_missing=float(missing), focus=_text(d, "focus", name, where),
+    )
+
+
+def _thresholds(pts: Any, where: str, name: str) -> tuple[tuple[float, float], ...]:
+    if not isinstance(pts, list) or len(pts) < 2:
+        raise RubricError(f"rubric {name}: field {where!r} must list at least 2 [value, score] pairs")
+    out = []
+    for i, p in enumerate(pts):
+        ok = isinstance(p, list) and len(p) == 2 and _is_number(p[0]) and _is_score(p[1])
+        if not ok:
+            raise RubricError(
+                f"rubric {name}: field '{where}[{i}]' must be [value, score] with score 0-100, got {p!r}"
+            )
+        if out and p[0] < out[-1][0]:
+            raise RubricError(f"rubric {name}: field '{where}[{i}]': values must be ascending")
+        out.append((float(p[0]), float(p[1])))
+    return tuple(out)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _is_score(x: Any) -> bool:
+    return _is_number(x) and 0 <= x <= 100
+
+
+def score(rubric: Rubric, metrics: Sequence[Metric]) -> Score:
+    """Score every dimension from its metric; overall = weighted mean (0-100)."""
+    values = {m.key: m for m in metrics}
+    dims = []
+    for d in rubric.dimensions:
+        m = values.get(d.metric)
+        value = m.value if m is not None else None
+        s = round(d.score(value), 1)
+        shown = "undefined" if value is None else f"{value:g}"
+        target = f" (target {m.target})" if m is not None and m.target else ""
+        dims.append(DimensionScore(
+            d.key, d.label, d.metric, value, s, d.weight, round(d.weight * (100 - s) / 100, 3),
+            f"{d.metric} = {shown}{target} -> {s:g}/100",
+        ))
+    total = sum(d.weight for d in dims)
+    overall = sum(d.weight * d.score for d in dims) / total
+    return Score(round(overall, 1), tuple(dims), rubric.id, rubric.version)
+
+
+def focus_behaviour(rubric: Rubric, result: Score) -> str:
+    """The one next-time behaviour: the focus wording of the largest weighted gap."""
+    worst = max(result.dimensions, key=lambda d: d.gap)
+    if worst.gap <= 0:
+        return "Keep doing what you did: every rubric dimension is at full marks."
+    return next(d.focus for d in rubric.dimensions if d.key == worst.key)

@@ -1,0 +1,177 @@
+"""Build the Scorecard from a labelled transcript, and serialise it to the versioned JSON
+(``coachscore.scorecard/1``, JSON Schema in ``analysis/data/scorecard.schema.json``)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from analysis.coverage import grow_coverage, grow_metric
+from analysis.floors import build_conversation
+from analysis.interruptions import find_interruptions, interruption_metric
+from analysis.moments import best_question, debrief, redo_moment
+from analysis.question_metrics import question_metrics
+from analysis.reliability import reliability, signals
+from analysis.rescue import CueFn, find_rescues, rescue_metrics
+from analysis.results import (
+    DebriefPrompt,
+    DimensionScore,
+    Evidence,
+    GrowCoverage,
+    Metric,
+    Moment,
+    Reliability,
+    RescueMoment,
+    Scorecard,
+)
+from analysis.rubric import Rubric, focus_behaviour, load_rubric, score
+from analysis.timing import timing_metrics
+from analysis.types import SCORECARD_SCHEMA, Roles, Sentence, Transcript
+
+
+def analyze(transcript: Transcript, roles: Roles, rubric: Rubric | None = None, nlp: Any = None) -> Scorecard:
+    """Label every sentence (spaCy ``nlp``, or the regex fallback with None) and score the
+    leader. Pure: same inputs, same Scorecard; nothing is read or written."""
+    from analysis.acts import label_transcript
+
+    sentences = label_transcript(transcript, roles.leader, nlp)
+    return build_scorecard(transcript, roles, sentences, rubric)
+
+
+def build_scorecard(
+    transcript: Transcript,
+    roles: Roles,
+    sentences: Sequence[Sentence],
+    rubric: Rubric | None = None,
+    cue_fn: CueFn | None = None,
+) -> Scorecard:
+    """Every metric, rescue moment, GROW coverage and the rubric score, from sentences
+    that already carry their acts."""
+    rubric = rubric or load_rubric()
+    conv = build_conversation(transcript, roles, sentences)
+    sig = signals(conv)
+    interruptions = find_interruptions(conv)
+    rescues = find_rescues(conv, interruptions, cue_fn)
+    grow = grow_coverage(conv)
+    metrics = (
+        *question_metrics(conv, sig),
+        *timing_metrics(conv, sig),
+        interruption_metric(conv, sig, interruptions),
+        *rescue_metrics(conv, sig, rescues),
+        grow_metric(conv, sig, grow),
+    )
+    result = score(rubric, metrics)
+    best, redo = best_question(conv), redo_moment(conv, rescues)
+    return Scorecard(
+        schema=SCORECARD_SCHEMA,
+        roles=roles,
+        duration_s=transcript.duration_s,
+        speakers=tuple((s.label, s.name or s.label) for s in transcript.speakers),
+        reliability=reliability(sig, "all"),
+        score=result,
+        metrics=metrics,
+        sentences=conv.sentences,
+        rescues=rescues,
+        grow=grow,
+        best_question=best,
+        redo_moment=redo,
+        focus=focus_behaviour(rubric, result),
+        debrief=debrief(best, redo),
+        timeline=tuple((s.speaker, s.start, s.end) for s in conv.segments),
+    )
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def scorecard_to_dict(sc: Scorecard) -> dict[str, Any]:
+    """The JSON scorecard (matches analysis/data/scorecard.schema.json)."""
+    names = dict(sc.speakers)
+    return {
+        "schema": sc.schema,
+        "generated_by": sc.generated_by,
+        "duration_s": _r(sc.duration_s),
+        "speakers": [{"label": label, "name": name} for label, name in sc.speakers],
+        "roles": _roles(sc.roles, names),
+        "reliability": _reliability(sc.reliability),
+        "score": {
+            "overall": sc.score.overall,
+            "rubric_id": sc.score.rubric_id,
+            "rubric_version": sc.score.rubric_version,
+            "dimensions": [_dimension(d) for d in sc.score.dimensions],
+        },
+        "focus": sc.focus,
+        "metrics": [_metric(m) for m in sc.metrics],
+        "rescues": [_rescue(r) for r in sc.rescues],
+        "grow": _grow(sc.grow),
+        "best_question": _moment(sc.best_question),
+        "redo_moment": _moment(sc.redo_moment),
+        "debrief": [_prompt(p) for p in sc.debrief],
+        "timeline": [{"speaker": s, "start": _r(a), "end": _r(b)} for s, a, b in sc.timeline],
+        "sentences": [_sentence(s) for s in sc.sentences],
+    }
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(float(x), 3)
+
+
+def _roles(r: Roles, names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "leader": r.leader, "leader_name": names.get(r.leader, r.leader),
+        "coachee": r.coachee, "coachee_name": names.get(r.coachee) if r.coachee else None,
+        "reason": r.reason, "confidence": r.confidence.value, "inferred": r.inferred,
+    }
+
+
+def _reliability(r: Reliability) -> dict[str, Any]:
+    return {"confidence": r.confidence.value, "reasons": list(r.reasons)}
+
+
+def _evidence(e: Evidence | None) -> dict[str, Any] | None:
+    if e is None:
+        return None
+    return {"start": _r(e.start), "end": _r(e.end), "speaker": e.speaker, "text": e.text,
+            "note": e.note, "sentence_index": e.sentence_index}
+
+
+def _dimension(d: DimensionScore) -> dict[str, Any]:
+    return {"key": d.key, "label": d.label, "metric": d.metric_key, "metric_value": d.metric_value,
+            "score": d.score, "weight": d.weight, "gap": d.gap, "explanation": d.explanation}
+
+
+def _metric(m: Metric) -> dict[str, Any]:
+    return {"key": m.key, "label": m.label, "value": m.value, "unit": m.unit, "target": m.target,
+            "detail": m.detail, "reliability": _reliability(m.reliability),
+            "evidence": [_evidence(e) for e in m.evidence]}
+
+
+def _rescue(r: RescueMoment) -> dict[str, Any]:
+    return {"time": _r(r.time), "kind": r.kind.value, "cue": _evidence(r.cue),
+            "response": _evidence(r.response), "severity": r.severity,
+            "severity_reasons": list(r.severity_reasons), "interrupted": r.interrupted,
+            "alternative": r.alternative}
+
+
+def _grow(g: GrowCoverage) -> dict[str, Any]:
+    return {
+        "in_order": g.in_order, "order_detail": g.order_detail,
+        "stages": [{"stage": s.stage.value, "covered": s.covered, "first_at": _r(s.first_at),
+                    "question": _evidence(s.question)} for s in g.stages],
+    }
+
+
+def _moment(m: Moment | None) -> dict[str, Any] | None:
+    if m is None:
+        return None
+    return {"title": m.title, "evidence": [_evidence(e) for e in m.evidence],
+            "explanation": m.explanation, "alternative": m.alternative}
+
+
+def _prompt(p: DebriefPrompt) -> dict[str, Any]:
+    return {"question": p.question, "prefill": p.prefill}
+
+
+def _sentence(s: Sentence) -> dict[str, Any]:
+    return {"index": s.index, "speaker": s.speaker, "start": _r(s.start), "end": _r(s.end),
+            "text": s.text, "act": s.act.value, "rule": s.rule, "turn_index": s.turn_index,
+            "source_index": s.source_index, "grow": s.grow.value if s.grow else None}
