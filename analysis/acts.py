@@ -1,0 +1,472 @@
+"""Coaching acts: every sentence of a transcript gets exactly one Act and the name of the
+rule that decided it (see metrics.md "Acts").
+
+The classifier is a short, ordered list of named linguistic rules over the sentence's
+surface form (``sentences.features``), plus part-of-speech features when a spaCy span
+is available (imperative mood). Questions are found without "?" too: wh-word or
+auxiliary-inversion starts, invitations ("tell me", "walk me through"), tag questions.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+from analysis.grow import grow_stage
+from analysis.sentences import TextFeatures, features, split_turn_timed
+from analysis.types import Act, Sentence, Transcript, Turn
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+# ------------------------------------------------------------------ word classes
+WH = r"(?:what|how|why|when|where|who|which|whose|whom)"
+WH_CONTR = r"(?:what's|whats|how's|where's|who's|when's|why's|what're|how're|who're|where're|what've|what'd|how'd|why'd|where'd|who'd|what'll|who'll|how'll|when'd)"
+AUX = r"(?:do|does|did|is|are|was|were|am|can|could|would|will|should|shall|have|has|had|may|might)"
+NEG_AUX = r"(?:don't|doesn't|didn't|isn't|aren't|wasn't|weren't|can't|couldn't|wouldn't|won't|shouldn't|haven't|hasn't|hadn't|ain't)"
+PRON = r"(?:i|you|we|they|he|she|it|y'all|ya|u)"
+SUBJ = (
+    r"(?:" + PRON[3:-1] + r"|that|this|there|these|those|your|my|his|her|their|our|the|a|an|"
+    r"any|anyone|anybody|anything|someone|somebody|something|everyone|everybody|everything|"
+    r"people|things|other|some|all|most|either|each|one|nobody|no one|someone|it's|that's)"
+)
+BACKCHANNEL_WORDS = frozenset(
+    "yeah yes yep yup okay ok k right alright all sure mm mmm hmm hm mhm uh huh um "
+    "gotcha got it i see oh wow really cool great good nice fine true exactly absolutely "
+    "totally definitely of course makes sense interesting indeed no wow ah aha thanks "
+    "thank you sounds".split()
+)
+
+# ------------------------------------------------------------------ question patterns
+_WH_START = _rx(rf"^(?:{WH_CONTR}\b|{WH} (?!{PRON}\b|a\b|an\b)\w)")
+_WH_PRON_START = _rx(rf"^{WH} {PRON}\b")  # "what you said is ..." (free relative)
+_INVERSION_START = _rx(rf"^(?:{AUX}|{NEG_AUX}) (?:n't |not )?{SUBJ}\b")
+_INVITATION = _rx(
+    r"^(?:please )?(?:(?:could|can|would|will) you (?:please )?(?:just )?)?"
+    r"(?:tell me|tell us|walk me through|walk us through|help me understand|talk to me about|"
+    r"talk me through|talk about|talk a (?:little|bit)|say (?:a (?:little|bit) |something )?more|repeat back|"
+    r"describe|explain|elaborate|share (?:with me|more|a bit|a little)|give me an example|"
+    r"give me a sense|fill me in|go on|keep going|let's (?:talk|hear|explore|look at)|"
+    r"let me hear|paint (?:me )?a picture)\b"
+)
+_CURIOUS = _rx(
+    r"^(?:i'm|i am|i was|i'd be|i'll be|i)? ?(?:just |really |kind of |also )?"
+    r"(?:wonder|wondering|curious|interested to (?:know|hear)|"
+    r"(?:would|'d) (?:like|love) to (?:know|hear|understand|ask)|want to (?:know|hear|understand))\b"
+)
+_WONDER_ANY = _rx(
+    r"\bi(?:'m| am| was|'d be)? (?:just |really |also |kind of )?(?:wonder|wondered|wondering|curious|interested to (?:know|hear)) "
+    r"(?:\w+ )?(?:if|whether|what|how|why|where|when|who|about)\b"
+)
+_ELLIPTIC_ANY = _rx(r"^any (?:questions|other (?:questions|thoughts|concerns)|thoughts|concerns|ideas)\b")
+_CONTINUER = _rx(r"^(?:oh )?(?:yeah|yes|really|uh huh|mm hmm|mhm|hmm|is that so|is it|did you|do you)$")
+_CURIOUS_CLOSED = _rx(r"\b(?:wonder|wondering|curious) (?:if|whether)\b")
+_ASK_PREFIX = _rx(r"^(?:let me|can i|could i|may i|i want to|i'd like to|i wanted to) (?:just )?ask (?:you )?")
+_MID_WH_INVERSION = _rx(rf"\b(?:{WH}(?: \w+)?) (?:{AUX}|{NEG_AUX}) {PRON}\b")
+_MID_WH_CONTR = _rx(rf"\b{WH_CONTR} (?!{PRON}\b)")
+_MID_INVERSION = _rx(rf"\b(?:do|did|does|are|were|have|can|could|would|will|is) {PRON} (?:\w+)")
+_MID_INVITATION = _rx(
+    r"\b(?:tell me|walk me through|help me understand|talk to me about|say (?:something |a bit |a little )?more|"
+    r"give me (?:a|an|some) (?:\w+ )?(?:sense|idea|example|timeframe|picture))\b"
+)
+_TAG_END = _rx(
+    r"(?:,?\s*\b(?:right|correct|yeah|yes|no|okay|ok|huh|eh|true|is that right|is that correct|"
+    r"isn't it|aren't you|don't you|didn't you|doesn't it|wasn't it|won't you|can't you|"
+    r"isn't that right|am i right|does that make sense|you know what i mean|or not|or))\s*\?[\s\"'”’]*$"
+)
+_TAG_WORDS = _rx(
+    r"^(?:right|correct|yeah|yes|no|okay|ok|huh|eh|true|is that right|is that correct|"
+    r"isn't it|does that make sense|or not|or|all right|alright|you know)$"
+)
+_QUANT_HOW = _rx(r"^how (?:many|much|long|often|old|far|soon|late|early|big|frequently)\b")
+_OPEN_WH = _rx(rf"^(?:what|how|why|{WH_CONTR})\b")
+_CLOSED_WHAT = _rx(r"^what (?:time|day|date|year|month|number|age|percentage)\b")
+_POLITE_OPEN = _rx(
+    r"^(?:could|can|would|will) you (?:please )?(?:just )?(?:tell|describe|explain|say|share|"
+    r"talk|walk|help me|give me|elaborate|expand|think of|think about what|imagine)\b"
+)
+_LEADING_START = _rx(
+    r"^(?:have you (?:ever )?(?:thought about|thought of|considered|tried|looked at|looked into|"
+    r"talked to|asked|spoken to)(?! (?:what|how|why|when|where|who|whether|if)\b)|"
+    r"would it (?:help|make sense|be (?:better|easier|worth|helpful|good|a good idea))|"
+    r"could you (?:just|try|maybe)|can you (?:just|try)|would you (?:consider|think about \w+ing)|"
+    r"do you think you (?:should|could|might)|is it worth|shouldn't you|couldn't you|can't you)\b"
+)
+_LEADING_ANY = _rx(
+    r"\b(?:why don't you|why not|why wouldn't you|wouldn't it be|wouldn't you|don't you think|"
+    r"do you not think|isn't it (?:better|easier|best)|what if you|what if we|"
+    r"how about (?:you|we|trying|just|\w+ing)|what about (?:trying|just|\w+ing))\b"
+)
+_REFLECTIVE_FORM = _rx(
+    r"^(?:it sounds|sounds|it seems|seems|it looks like|looks like|you|your|for you|part of you|"
+    r"what i'm hearing|i'm hearing|i hear|if i understand|in other words|on one hand|on the one hand)\b"
+)
+
+# ------------------------------------------------------------------ statement patterns
+_TAKEOVER = _rx(
+    r"\b(?:leave (?:it|this|that) (?:with|to) me|i've got (?:this|it)|i got this|"
+    r"i(?:'ll| will|'m going to| am going to|'m gonna| can| could) (?:just |personally |go ahead and )?"
+    r"(?:take care of|handle|deal with|sort|fix|call|ring|phone|email|talk to|speak to|"
+    r"have a word|reach out|follow up|escalate|take over|take it|take this|take that|look after|"
+    r"chase|set up|arrange|book|write to|do it|do that|do this|step in|cover)(?! you\b)|"
+    r"let me (?:just )?(?:handle|take care of|deal with|sort|fix|take (?:it|this|that|over)|call|"
+    r"talk to|speak to|reach out|chase|look into|follow up|step in)(?! you\b)|"
+    r"i(?:'ll| will) \w+ (?:\w+ )?myself)\b"
+)
+_ADVICE_MODAL = _rx(
+    r"\byou (?:really |just |probably |definitely |still |also |do |certainly |absolutely )?"
+    r"(?:should|ought to|must|need to|have got to|'ve got to|got to|gotta|had better|'d better|"
+    r"might want to|may want to|might wanna|could try|might try|might consider|could consider|"
+    r"could always|may wish to|want to make sure)\b"
+)
+_ADVICE_FRAME = _rx(
+    r"\b(?:i(?:'d| would|'m going to| am going to|'m gonna| will|'ll| really| strongly| just)* "
+    r"(?:suggest|recommend|advise|encourage|urge|propose)|my (?:suggestion|advice|recommendation)|"
+    r"what i(?:'d| would) (?:do|suggest|recommend|like to recommend|like to suggest)|"
+    r"if i were you|i(?:'d| would) (?:like|want|love) you to|i want you to|i need you to|"
+    r"we (?:strongly )?(?:recommend|suggest|advise)|"
+    r"it(?:'s| is|'d be| would be| might be| may be) (?:really |very |probably )?"
+    r"(?:a good idea|best|better|important|essential|wise|helpful|good|worth) (?:to|if you|that you|for you to)|"
+    r"the best (?:thing|way|option|approach|plan)(?: to do| for you)? (?:is|would be)|"
+    r"(?:^|\b(?:please|just|and|you|you'll|you will) )make sure|don't forget|remember to|(?:one|the) thing (?:you|to) (?:could|can|might|should)? ?(?:do|try)|"
+    r"something (?:you|to) (?:could|can|might)? ?(?:try|do|consider)|"
+    r"(?:we|you) (?:will |'ll )?(?:need|have) to (?:start|stop|get|make|cut|keep|take|look|quit)|"
+    r"(?:she|he|it|this|that|they) needs to|you(?:'re going to|'re gonna| are going to|'ll| will) "
+    r"(?:need to|have to|want to|take|call|use|start|stop|keep|let|bring|come back))\b"
+)
+_IMPERATIVE_VERBS = frozenset(
+    "try send call give make take go ask write start stop keep use put get set remember "
+    "consider focus avoid cut eat drink exercise pick book schedule email text check plan "
+    "speak find bring read practice practise limit reduce switch drop quit be follow prepare "
+    "delegate document join sign apply buy save stay turn move change add block talk tell "
+    "leave let have think walk share see look hold push list write note prioritize "
+    "prioritise decide commit pause breathe do don't never always".split()
+)
+_NOT_IMPERATIVE = _rx(
+    r"^(?:tell me|tell us|let me|let's|see you|take care|have a (?:good|great|nice)|"
+    r"thank|excuse|bless|welcome|imagine|guess|hope|mind you|say|do you|does|be right|"
+    r"talk to you|look forward|have you|let us know|let me know|let's see|go ahead and tell)\b"
+)
+_REFLECTION_FRAME = _rx(
+    r"^(?:it sounds|sounds like|it seems|seems like|it looks like|looks like|what i'm hearing|"
+    r"i'm hearing|i hear (?:you|that)|what you're saying|you're saying|you are saying|you said|"
+    r"you mentioned|you've said|you told me|if i understand|if i'm hearing|in other words|"
+    r"on (?:the )?one hand|on the other hand|(?:a )?part of you|it's like you|you feel|"
+    r"you're feeling|you are feeling|you felt|you've been feeling|you seem)\b"
+)
+_YOU_DECLARATIVE = _rx(
+    r"^(?:you|your|you're|you've|you'd|for you)\b(?! (?:should|must|need to|have to|ought|"
+    r"'ll|will|can't|might want|may want|could try|know what i mean|'re welcome|are welcome))"
+)
+_SO_SUMMARY = _rx(r"^(?:she|he|they|it's been|it's like|what you|the (?:main|big|biggest|real|hard))\b")
+_INFORMATION = _rx(
+    r"\b(?:\d+|percent|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|"
+    r"march|april|june|july|august|september|october|november|december|research|studies|"
+    r"study shows|evidence|statistics|data shows|guidelines|policy|deadline|scheduled|"
+    r"the (?:review|meeting|deadline|report|budget|process|plan|team) (?:is|was|has|moved|will))\b"
+)
+_EVALUATIVE = _rx(
+    r"\b(?:great|good|tough|hard|bad|awful|amazing|wonderful|fantastic|nice|terrible|difficult|"
+    r"love|glad|happy|sorry|impressive|excellent|perfect|awesome|brilliant)\b"
+)
+_FIRST_SECOND = _rx(r"\b(?:i|i'm|i've|i'd|i'll|me|my|you|your|you're|we|we're|us|our)\b")
+
+
+# ------------------------------------------------------------------ classifier
+def classify_sentence(
+    text: str,
+    *,
+    is_leader: bool,
+    other_holds_floor: bool = False,
+    turn_word_count: int | None = None,
+    prev_other_text: str | None = None,
+    doc: Any = None,
+    prev_act: Act | None = None,
+) -> tuple[Act, str]:
+    """Return (act, rule) for one sentence.
+
+    ``other_holds_floor``: the other person is talking around this turn (backchannel
+    context); ``turn_word_count``: words in the whole turn (None = this sentence is the
+    turn); ``prev_other_text``: the other speaker's preceding turn (for reflections);
+    ``doc``: an optional spaCy Span/Doc of ``text`` for POS features; ``prev_act``: the
+    act of the previous sentence in the same turn (for a lone tag like "Okay?").
+    """
+    f = features(text)
+    words = f.words
+    if not words:
+        return Act.STATEMENT, "empty"
+    if f.qmark and _CONTINUER.match(f.norm) and other_holds_floor:
+        if turn_word_count is None or turn_word_count <= len(words):
+            return Act.BACKCHANNEL, "backchannel_continuer"
+    if _is_short_ack(words) and not f.qmark:
+        whole = turn_word_count is None or turn_word_count <= len(words)
+        if whole and other_holds_floor:
+            return Act.BACKCHANNEL, "backchannel_short_ack"
+        return Act.STATEMENT, "acknowledgement"
+    question = _question(f, is_leader, doc, prev_act)
+    if question is not None:
+        return question
+    if not is_leader:
+        return _plain_statement(f)
+    return _leader_statement(f, doc, prev_other_text)
+
+
+def _is_short_ack(words: list[str]) -> bool:
+    return len(words) <= 3 and all(w in BACKCHANNEL_WORDS for w in words)
+
+
+def _question(
+    f: TextFeatures, is_leader: bool, doc: Any, prev_act: Act | None
+) -> tuple[Act, str] | None:
+    """Question acts (open/closed/leading), advice with a rhetorical tag, or None."""
+    form = _question_form(f)
+    if form is None:
+        return None
+    if f.qmark and _TAG_WORDS.match(f.core or f.norm) and prev_act is not None:
+        if prev_act in (Act.ADVICE, Act.TAKEOVER):
+            return prev_act, "rhetorical_tag_on_advice"
+    if form == "tag" and is_leader:
+        body = features(_TAG_END.sub("", f.raw.strip()))
+        if body.words and _advice_rule(body, doc) is not None:
+            return Act.ADVICE, "rhetorical_tag_on_advice"
+    if is_leader and (_LEADING_START.match(_ASK_PREFIX.sub("", f.core)) or _LEADING_ANY.search(f.core)):
+        return Act.LEADING_QUESTION, "leading_" + form
+    return _open_or_closed(f, form)
+
+
+def _question_form(f: TextFeatures) -> str | None:
+    """Name of the surface form that makes this a question, or None."""
+    core = _ASK_PREFIX.sub("", f.core)
+    if _INVITATION.match(core):
+        return "invitation"
+    if _CURIOUS.match(core) and re.search(rf"\b(?:{WH}|if|whether|about)\b", core):
+        return "i_wonder"
+    if _WH_START.match(core):
+        return "wh_start"
+    if _ELLIPTIC_ANY.match(core):
+        return "elliptic_any"
+    if _INVERSION_START.match(core):
+        return "aux_inversion"
+    inside = _question_inside(f, core)
+    if f.qmark:
+        if inside is not None:
+            return inside
+        if _TAG_END.search(f.raw.strip()):
+            return "tag"
+        if _WH_PRON_START.match(core):
+            return "wh_start"
+        return "qmark_declarative"
+    return inside
+
+
+def _question_inside(f: TextFeatures, core: str) -> str | None:
+    """Question forms after the sentence start (run-on ASR text, prefaces)."""
+    if _WONDER_ANY.search(core):
+        return "i_wonder"
+    if _MID_WH_INVERSION.search(core) or _MID_WH_CONTR.search(core) and not _ends_in_period(f):
+        return "wh_inside"
+    if _MID_INVITATION.search(core):
+        return "invitation_inside"
+    if not _has_terminal_punct(f) and _MID_INVERSION.search(core):
+        return "aux_inversion_inside"
+    return None
+
+
+
+
+def _ends_in_period(f: TextFeatures) -> bool:
+    return f.raw.rstrip().endswith(".")
+
+
+def _has_terminal_punct(f: TextFeatures) -> bool:
+    return bool(re.search(r"[.!?…]\W*$", f.raw.strip()))
+
+
+def _open_or_closed(f: TextFeatures, form: str) -> tuple[Act, str]:
+    core = _ASK_PREFIX.sub("", f.core)
+    if form in ("invitation", "invitation_inside"):
+        return Act.OPEN_QUESTION, form
+    if form == "i_wonder":
+        if _CURIOUS_CLOSED.search(core):
+            return Act.CLOSED_QUESTION, "i_wonder_if"
+        return Act.OPEN_QUESTION, "i_wonder_wh"
+    if form in ("wh_start", "wh_inside"):
+        wh = core if form == "wh_start" else _wh_clause(core)
+        if _QUANT_HOW.match(wh) or _CLOSED_WHAT.match(wh):
+            return Act.CLOSED_QUESTION, form + "_specific"
+        if _OPEN_WH.match(wh):
+            return Act.OPEN_QUESTION, form + "_open"
+        return Act.CLOSED_QUESTION, form + "_fact"
+    if _POLITE_OPEN.match(core):
+        return Act.OPEN_QUESTION, "polite_invitation"
+    return Act.CLOSED_QUESTION, form
+
+
+def _wh_clause(core: str) -> str:
+    m = _MID_WH_INVERSION.search(core) or _MID_WH_CONTR.search(core)
+    return core[m.start():] if m else core
+
+
+def _plain_statement(f: TextFeatures) -> tuple[Act, str]:
+    if _INFORMATION.search(f.core) and not _EVALUATIVE.search(f.core):
+        return Act.INFORMATION, "fact_marker"
+    return Act.STATEMENT, "default_statement"
+
+
+def _leader_statement(f: TextFeatures, doc: Any, prev_other_text: str | None) -> tuple[Act, str]:
+    if _TAKEOVER.search(f.core):
+        return Act.TAKEOVER, "first_person_takeover"
+    if _REFLECTION_FRAME.match(f.core):
+        return Act.REFLECTION, "reflection_frame"
+    advice = _advice_rule(f, doc)
+    if advice is not None:
+        return Act.ADVICE, advice
+    if _YOU_DECLARATIVE.match(f.core):
+        return Act.REFLECTION, "second_person_declarative"
+    if f.had_so and _SO_SUMMARY.match(f.core):
+        return Act.REFLECTION, "so_summary"
+    if prev_other_text and _echoes(f.core, prev_other_text):
+        return Act.REFLECTION, "echoes_coachee"
+    return _plain_statement(f)
+
+
+def _advice_rule(f: TextFeatures, doc: Any) -> str | None:
+    if _ADVICE_MODAL.search(f.core):
+        return "modal_you_should"
+    if _ADVICE_FRAME.search(f.core):
+        return "advice_frame"
+    if _imperative_words(f.core_words):
+        return "imperative"
+    if doc is not None and _imperative_pos(doc):
+        return "imperative_pos"
+    return None
+
+
+def _imperative_words(words: list[str]) -> bool:
+    core = " ".join(words)
+    if not words or _NOT_IMPERATIVE.match(core):
+        return False
+    head = [w for w in words[:3] if w not in {"please", "maybe", "definitely", "really", "always", "first"}]
+    if not head:
+        return False
+    verb = head[0]
+    if verb in {"do", "have", "let", "see", "look", "think", "talk", "tell", "walk", "be", "don't"}:
+        return _imperative_with_object(head)
+    return verb in _IMPERATIVE_VERBS
+
+
+def _imperative_with_object(head: list[str]) -> bool:
+    """Verbs that also open questions/discourse count only with a directive continuation."""
+    nxt = head[1] if len(head) > 1 else ""
+    return {
+        "do": nxt in {"it", "that", "this", "something", "not", "whatever"},
+        "don't": nxt not in {"know", "you", "we", "they", "i", "think"},
+        "have": nxt in {"a", "her", "him", "them", "someone", "somebody"},
+        "let": nxt in {"her", "him", "them", "people", "the", "your"},
+        "see": nxt in {"if", "whether"},
+        "look": nxt in {"at", "for", "into"},
+        "think": nxt == "about" and len(head) > 2 and head[2].endswith("ing"),
+        "talk": nxt == "to" and len(head) > 2 and head[2] not in {"me", "us"},
+        "tell": nxt in {"her", "him", "them", "your", "the"},
+        "walk": nxt in {"her", "him", "them", "away"},
+        "be": nxt in {"careful", "clear", "honest", "direct", "firm", "sure", "patient"},
+    }.get(head[0], False)
+
+
+def _imperative_pos(span: Any) -> bool:
+    """spaCy: the first content token is a base-form verb heading the sentence with no
+    subject (imperative mood), e.g. "Just send it.", "Give her a template."."""
+    tokens = [t for t in span if not t.is_punct and not t.is_space]
+    content = [t for t in tokens if t.pos_ not in ("INTJ", "CCONJ") and t.lower_ not in _SKIP_HEAD]
+    if not content:
+        return False
+    head = content[0]
+    if head.tag_ != "VB" or head.dep_ not in ("ROOT", "conj"):
+        return False
+    if any(c.dep_ in ("nsubj", "nsubjpass", "expl") for c in head.children):
+        return False
+    return not _NOT_IMPERATIVE.match(head.lower_ + " " + (head.nbor().lower_ if head.i + 1 < len(head.doc) else ""))
+
+
+_SKIP_HEAD = frozenset({"so", "well", "just", "please", "now", "then", "maybe", "okay", "ok", "yeah", "and", "but", "um", "uh"})
+_STOP = frozenset(
+    "i you me my your we us our it its a an the and or but so to of in on at for with that this "
+    "is are was were be been am do does did have has had just really like know yeah okay um uh "
+    "not no what how about there they them he she her him his it's that's i'm you're don't "
+    "kind sort think feel get got can could would will very well mean".split()
+)
+
+
+def _echoes(core: str, prev_other_text: str) -> bool:
+    """True when most content words of a leader sentence repeat the coachee's last turn."""
+    mine = [w for w in core.split() if w not in _STOP and len(w) > 2]
+    if len(mine) < 3:
+        return False
+    theirs = set(features(prev_other_text).norm.split())
+    return sum(w in theirs for w in mine) / len(mine) >= 0.6
+
+
+# ------------------------------------------------------------------ transcripts
+def label_transcript(transcript: Transcript, leader: str, nlp: Any = None) -> tuple[Sentence, ...]:
+    """Split every turn into sentences and give each exactly one act.
+
+    Times are seconds (from the turn's words, else proportional inside the turn);
+    ``index`` numbers sentences across the transcript; ``grow`` is set on leader questions.
+    With ``nlp`` (a spaCy Language) turns are parsed once with ``nlp.pipe``.
+    """
+    turns = transcript.turns
+    docs: Iterable[Any] = nlp.pipe([t.text for t in turns]) if nlp is not None else [None] * len(turns)
+    out: list[Sentence] = []
+    for ti, (turn, doc) in enumerate(zip(turns, docs)):
+        out.extend(_label_turn(turns, ti, turn, doc, leader, len(out)))
+    return tuple(out)
+
+
+def _label_turn(
+    turns: tuple[Turn, ...], ti: int, turn: Turn, doc: Any, leader: str, first_index: int
+) -> list[Sentence]:
+    is_leader = turn.speaker == leader
+    prev_other = _neighbour(turns, ti, -1, turn.speaker)
+    next_other = _neighbour(turns, ti, +1, turn.speaker)
+    other_holds_floor = turn.overlapped or (prev_other is not None and (next_other is not None or ti == len(turns) - 1))
+    n_words = len(features(turn.text).words)
+    out: list[Sentence] = []
+    prev_act: Act | None = None
+    for s in split_turn_timed(turn, None, doc) if doc is not None else split_turn_timed(turn):
+        span = doc.char_span(s.char_start, s.char_end, alignment_mode="expand") if doc is not None else None
+        act, rule = classify_sentence(
+            s.text,
+            is_leader=is_leader,
+            other_holds_floor=other_holds_floor,
+            turn_word_count=n_words,
+            prev_other_text=prev_other.text if prev_other is not None else None,
+            doc=span,
+            prev_act=prev_act,
+        )
+        grow = grow_stage(s.text) if is_leader and act.is_question else None
+        out.append(
+            Sentence(
+                index=first_index + len(out),
+                speaker=turn.speaker,
+                start=s.start,
+                end=s.end,
+                text=s.text,
+                turn_index=ti,
+                act=act,
+                rule=rule,
+                source_index=turn.source_index,
+                grow=grow,
+            )
+        )
+        prev_act = act
+    return out
+
+
+def _neighbour(turns: tuple[Turn, ...], ti: int, step: int, speaker: str) -> Turn | None:
+    """The adjacent turn (ti+step) if it is by another speaker."""
+    j = ti + step
+    if 0 <= j < len(turns) and turns[j].speaker != speaker:
+        return turns[j]
+    return None

@@ -1,0 +1,235 @@
+"""Split turns into sentences and give each sentence start/end times.
+
+Boundaries come from ASR punctuation (. ? ! ...) and, when a spaCy pipeline is given,
+from its parser where a long stretch has no punctuation (weak ASR). Times are seconds on
+the recording's clock: taken from the turn's words when they can be aligned with the
+text, else spread over the turn's span in proportion to characters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from analysis.types import Turn, Word
+
+# A terminal mark (., ?, !, ellipsis) plus closing quotes/brackets, then whitespace.
+_BOUNDARY = re.compile(r"(?:[.?!]+|…)[\"'”’)\]]*\s+")
+_ABBREV = re.compile(
+    r"(?:\b(?:mr|mrs|ms|dr|prof|st|jr|sr|vs|etc|e\.g|i\.e|approx|no)\.|\b[A-Z]\.)$", re.I
+)
+_WORD = re.compile(r"[A-Za-z0-9']+")
+# spaCy boundaries inside unpunctuated text are kept only if each side has this many words.
+MIN_PARSER_SENT_WORDS = 3
+
+
+@dataclass(frozen=True)
+class TimedSentence:
+    """A sentence of one turn: ``text`` is turn.text[char_start:char_end] (stripped);
+    ``start`` <= ``end`` are seconds inside the turn's [start, end]."""
+
+    text: str
+    char_start: int
+    char_end: int
+    start: float
+    end: float
+
+
+def split_turn(text: str, nlp: Any = None) -> list[str]:
+    """Split a turn's text into sentences (non-empty, stripped, in order)."""
+    return [text[a:b] for a, b in sentence_offsets(text, nlp)]
+
+
+def sentence_offsets(text: str, nlp: Any = None, doc: Any = None) -> list[tuple[int, int]]:
+    """Character offsets (start, end) of the sentences of ``text``.
+
+    ``doc`` is an already-parsed spaCy Doc of ``text`` (e.g. from ``nlp.pipe``); when
+    neither ``doc`` nor ``nlp`` is given only punctuation decides.
+    """
+    cuts = set(_punct_cuts(text))
+    if doc is None and nlp is not None and text.strip():
+        doc = nlp(text)
+    if doc is not None:
+        cuts |= _parser_cuts(text, doc, cuts)
+    bounds = [0, *sorted(c for c in cuts if 0 < c < len(text)), len(text)]
+    out = []
+    for a, b in zip(bounds, bounds[1:]):
+        a, b = _strip(text, a, b)
+        if a < b:
+            out.append((a, b))
+    return out
+
+
+def _punct_cuts(text: str) -> list[int]:
+    cuts = []
+    for m in _BOUNDARY.finditer(text):
+        head = text[: m.start() + 1]
+        if m.group().startswith(".") and _ABBREV.search(head):
+            continue
+        cuts.append(m.end())
+    return cuts
+
+
+def _parser_cuts(text: str, doc: Any, punct_cuts: set[int]) -> set[int]:
+    """spaCy sentence starts that fall in a stretch with no punctuation boundary and
+    leave at least MIN_PARSER_SENT_WORDS words on both sides within that stretch."""
+    edges = sorted({0, len(text), *punct_cuts})
+    keep = set()
+    for sent in list(doc.sents)[1:]:
+        c = sent.start_char
+        if any(abs(c - e) <= 1 for e in edges):
+            continue
+        lo = max(e for e in edges if e <= c)
+        hi = min(e for e in edges if e >= c)
+        left = len(_WORD.findall(text[lo:c]))
+        right = len(_WORD.findall(text[c:hi]))
+        if left >= MIN_PARSER_SENT_WORDS and right >= MIN_PARSER_SENT_WORDS:
+            keep.add(c)
+    return keep
+
+
+def _strip(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+def split_turn_timed(turn: Turn, nlp: Any = None, doc: Any = None) -> tuple[TimedSentence, ...]:
+    """Sentences of ``turn`` with times: from its words when aligned, else proportional."""
+    offsets = sentence_offsets(turn.text, nlp, doc)
+    word_pos = align_words(turn.text, turn.words)
+    out = []
+    for a, b in offsets:
+        start, end = _times_from_words(word_pos, a, b) if word_pos else (None, None)
+        if start is None:
+            start, end = _proportional(turn, a, b)
+        start = min(max(start, turn.start), turn.end)
+        end = min(max(end, start), turn.end)
+        out.append(TimedSentence(turn.text[a:b], a, b, start, end))
+    return tuple(out)
+
+
+def align_words(text: str, words: Sequence[Word]) -> list[tuple[int, Word]] | None:
+    """Char offset of each word in ``text`` (found in order), or None if any is missing."""
+    if not words:
+        return None
+    low = text.lower()
+    cursor, out = 0, []
+    for w in words:
+        token = w.text.strip().lower()
+        if not token:
+            continue
+        i = low.find(token, cursor)
+        if i < 0:
+            return None
+        out.append((i, w))
+        cursor = i + len(token)
+    return out or None
+
+
+def _times_from_words(
+    word_pos: list[tuple[int, Word]], a: int, b: int
+) -> tuple[float | None, float | None]:
+    inside = [w for pos, w in word_pos if a <= pos < b]
+    if not inside:
+        return None, None
+    return inside[0].start, inside[-1].end
+
+
+def _proportional(turn: Turn, a: int, b: int) -> tuple[float, float]:
+    n = max(len(turn.text), 1)
+    span = turn.end - turn.start
+    return turn.start + span * a / n, turn.start + span * b / n
+
+
+# --------------------------------------------------------------------------- surface features
+# Shared by the act, GROW and cue rules. Text is normalised to lower-case words (apostrophes
+# kept, stutters like "th-that" collapsed); leading discourse markers ("okay", "so", "um",
+# "you know") are peeled off into ``core``, where most rules look.
+
+_APOS = str.maketrans({"’": "'", "‘": "'", "`": "'"})
+_NON_WORD = re.compile(r"[^a-z0-9' ]+")
+_SPACES = re.compile(r"\s+")
+
+# Peeled off the start of a sentence (longest first). "so" is remembered (summary marker).
+DISCOURSE = (
+    "all right", "alright", "okay", "ok", "k", "well", "and", "but", "yeah", "yes", "yep",
+    "yup", "no", "right", "um", "umm", "uh", "er", "erm", "ah", "hmm", "hm", "mm", "mmm",
+    "mhm", "uh huh", "mm hmm", "oh", "now", "then", "sure", "great", "good",
+    "you know", "i mean", "like", "so", "anyway", "also", "besides", "gotcha", "cool",
+    "wow", "fine", "fair enough", "i see", "thanks", "thank you", "sorry", "hey", "hi",
+    "hello", "because", "cause", "'cause", "just", "actually", "and so", "or",
+)
+_DISCOURSE_RE = re.compile(
+    r"^(?:" + "|".join(re.escape(d) for d in sorted(DISCOURSE, key=len, reverse=True)) + r")\b\s*"
+)
+FILLED_PAUSES = frozenset({"um", "umm", "uh", "uhh", "er", "erm", "ah", "hmm", "hm", "mm"})
+_QMARK_END = re.compile(r"\?[\s\"'”’)\]\-—–.]*$")
+_CUT_OFF_END = re.compile(r"(?:-|—|–|\.\.\.|…)\s*$")
+
+
+def normalize(text: str) -> str:
+    """Lower-case words separated by single spaces; hyphens split words; stutters
+    ("th-that", "I-I") collapse to the full word."""
+    s = text.translate(_APOS).lower().replace("-", " ").replace("—", " ")
+    s = _NON_WORD.sub(" ", s)
+    words = [w.strip("'") or w for w in _SPACES.sub(" ", s).strip().split(" ") if w]
+    out: list[str] = []
+    for i, w in enumerate(words):
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if w != nxt and len(w) < len(nxt) and nxt.startswith(w) and len(w) <= 3 and w not in {"a", "i"}:
+            continue  # stutter fragment ("th" before "that")
+        if out and out[-1] == w and w not in {"that", "had", "very", "really", "no", "so"}:
+            continue  # repeated word ("i i", "the the")
+        out.append(w)
+    return " ".join(out)
+
+
+def strip_discourse(norm: str) -> tuple[str, bool]:
+    """Remove leading discourse markers; return (core, had_so)."""
+    had_so = False
+    core = norm
+    while True:
+        m = _DISCOURSE_RE.match(core)
+        if not m or not m.group().strip():
+            return core, had_so
+        if m.group().strip() in {"so", "and so"}:
+            had_so = True
+        core = core[m.end():]
+
+
+@dataclass(frozen=True)
+class TextFeatures:
+    """``norm``: normalised sentence; ``core``: ``norm`` without leading discourse
+    markers; ``qmark``: ends in "?"; ``cut_off``: ends in a dash/ellipsis."""
+
+    raw: str
+    norm: str
+    core: str
+    had_so: bool
+    qmark: bool
+    cut_off: bool
+
+    @property
+    def words(self) -> list[str]:
+        return self.norm.split() if self.norm else []
+
+    @property
+    def core_words(self) -> list[str]:
+        return self.core.split() if self.core else []
+
+
+def features(text: str) -> TextFeatures:
+    norm = normalize(text)
+    core, had_so = strip_discourse(norm)
+    return TextFeatures(
+        raw=text,
+        norm=norm,
+        core=core,
+        had_so=had_so,
+        qmark=bool(_QMARK_END.search(text.strip())),
+        cut_off=bool(_CUT_OFF_END.search(text)),
+    )
