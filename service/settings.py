@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.config import ModelConfig
@@ -28,6 +28,48 @@ class Settings(BaseSettings):
     language: str | None = "en"
     cpu_threads: int = 0
     pyannote_pipeline_dir: Path | None = None
+
+    # --- REST service (engineer H6) -------------------------------------------------
+    database_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("COACHSCORE_DATABASE_URL", "database_url"),
+        description="SQLAlchemy URL (env COACHSCORE_DATABASE_URL or DATABASE_URL); "
+        "default a SQLite file under HOME/data.",
+    )
+    data_dir: Path | None = Field(None, description="Uploads and secrets; default HOME/data.")
+    rubrics_dir: Path | None = Field(None, description="Operator rubrics (ID.yaml); default HOME/rubrics.")
+    max_upload_mb: float = Field(1024.0, gt=0, description="Largest accepted upload, MiB (413 above).")
+    max_transcript_mb: float = Field(20.0, gt=0, description="Largest transcript import, MiB.")
+    keep_audio: bool = Field(True, description="Keep recordings after processing (False: delete when done).")
+    worker_concurrency: int = Field(1, ge=1, le=64, description="Jobs processed at once by a worker.")
+    embedded_worker: bool = Field(True, description="`serve` starts a worker process beside the API.")
+    auto_migrate: bool = Field(True, description="Apply database migrations when the server starts.")
+    pipeline_factory: str = Field(
+        "service.processing:real_pipeline", description="module:function building the job pipeline."
+    )
+    job_max_attempts: int = Field(2, ge=1, description="Tries per job when a worker dies mid-job.")
+    job_lease_s: float = Field(60.0, gt=0, description="A running job without heartbeat this long is stale.")
+    job_poll_s: float = Field(0.5, gt=0, description="Worker poll interval for new jobs, seconds.")
+    public_base_url: str = Field("http://127.0.0.1:8000", description="Base of URLs handed to clients.")
+    share_secret: str | None = Field(
+        None, description="Key signing share links; default a random one kept in DATA_DIR/share.key."
+    )
+    share_ttl_s: int = Field(7 * 24 * 3600, gt=0, description="Default lifetime of share links, seconds.")
+    webhook_timeout_s: float = Field(10.0, gt=0)
+    webhook_max_attempts: int = Field(6, ge=1)
+    webhook_backoff_s: float = Field(2.0, ge=0, description="First retry delay; doubles per attempt.")
+    webhook_allow_private: bool = Field(
+        False, description="Allow callback URLs on loopback/private addresses (tests, labs)."
+    )
+
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir or self.home / "data"
+
+    def resolved_rubrics_dir(self) -> Path:
+        return self.rubrics_dir or self.home / "rubrics"
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.resolved_data_dir() / 'coachscore.db'}"
 
     def resolved_models_dir(self) -> Path:
         return self.models_dir or self.home / "models"

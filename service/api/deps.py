@@ -1,0 +1,55 @@
+"""Shared request dependencies: the app context, a DB session per request, the caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Iterator
+
+from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.auth import Principal, principal_from_request
+from service.storage import Storage
+
+HTML_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "script-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "private, no-store",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+@dataclass
+class AppContext:
+    settings: Any
+    engine: Engine
+    factory: sessionmaker
+    storage: Storage
+    runner: Any
+    share_key: bytes
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.public_base_url.rstrip("/")
+
+
+def get_ctx(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with get_ctx(request).factory() as db:
+        yield db
+
+
+def get_principal(request: Request, db: Annotated[Session, Depends(get_db)]) -> Principal:
+    return principal_from_request(request, db)
+
+
+Ctx = Annotated[AppContext, Depends(get_ctx)]
+Db = Annotated[Session, Depends(get_db)]
+Caller = Annotated[Principal, Depends(get_principal)]

@@ -1,0 +1,50 @@
+"""Liveness (/healthz: the process answers) and readiness (/readyz: DB at head, storage writable)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from service.api.deps import Ctx
+
+router = APIRouter(tags=["health"])
+log = logging.getLogger("coachscore.api")
+
+
+@router.get("/healthz")
+def healthz() -> dict:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(ctx: Ctx) -> JSONResponse:
+    checks = {"database": _db_ok(ctx), "storage": _storage_ok(ctx)}
+    ok = all(checks.values())
+    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+
+
+def _db_ok(ctx) -> bool:
+    from service.db import current_revision, head_revision
+
+    try:
+        with ctx.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return current_revision(ctx.engine) == head_revision()
+    except Exception as e:  # readiness reports, never raises
+        log.warning("readiness: database check failed: %s", e)
+        return False
+
+
+def _storage_ok(ctx) -> bool:
+    try:
+        probe = ctx.storage.root / "tmp" / ".ready"
+        probe.parent.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"ok")
+        probe.unlink()
+        return True
+    except OSError as e:
+        log.warning("readiness: storage check failed: %s", e)
+        return False

@@ -1,0 +1,52 @@
+"""/v1/leaders/{leader}/trend: a leader's sessions per month and scores over time."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from fastapi.responses import HTMLResponse
+from sqlalchemy import or_, select
+
+from service.api.deps import HTML_SECURITY_HEADERS, Caller, Db
+from service.api.schemas import TrendOut
+from service.auth import Principal
+from service.db import CoachingSession, Person
+from service.errors import error_responses, not_found
+from service.trend import TrendInput, compute_trend, render_trend_html
+
+router = APIRouter(prefix="/v1/leaders", tags=["leaders"])
+LeaderPath = Annotated[str, Path(min_length=1, max_length=200, description="leader name or person id")]
+
+
+def _trend(db, caller: Principal, leader: str) -> dict:
+    person = db.scalar(
+        select(Person).where(Person.org_id == caller.org_id, or_(Person.name == leader, Person.id == leader))
+    )
+    if person is None:
+        raise not_found("leader")
+    rows = db.scalars(
+        select(CoachingSession).where(
+            CoachingSession.org_id == caller.org_id,
+            CoachingSession.leader_id == person.id,
+            CoachingSession.status == "done",
+        )
+    ).all()
+    items = [
+        TrendInput(r.id, r.recorded_at or r.created_at, r.overall_score, r.dimension_scores or {},
+                   r.rescue_count, r.duration_s)
+        for r in rows
+    ]
+    return compute_trend({"id": person.id, "name": person.name}, items)
+
+
+@router.get("/{leader}/trend", response_model=TrendOut, responses=error_responses(401, 404, 422))
+def leader_trend(leader: LeaderPath, db: Db, caller: Caller):
+    """Sessions per month, overall and per-dimension scores over time, rescue rate."""
+    return _trend(db, caller, leader)
+
+
+@router.get("/{leader}/trend.html", response_class=HTMLResponse, responses=error_responses(401, 404, 422))
+def leader_trend_html(leader: LeaderPath, db: Db, caller: Caller):
+    """The trend as a self-contained HTML page with an inline SVG chart."""
+    return HTMLResponse(render_trend_html(_trend(db, caller, leader)), headers=HTML_SECURITY_HEADERS)

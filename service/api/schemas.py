@@ -1,0 +1,195 @@
+"""Request and response models of the REST API (they make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.db import CoachingSession
+
+SessionStatus = Literal["queued", "transcribing", "diarizing", "analyzing", "done", "failed"]
+RUBRIC_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+Name = Field(None, min_length=1, max_length=200)
+
+
+class UploadFields(BaseModel):
+    """Text fields of the multipart upload (besides ``file``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    leader_name: str | None = Name
+    coachee_name: str | None = Name
+    leader: str | None = Field(None, min_length=1, max_length=100, description="speaker label, channel index or 'auto'")
+    recorded_at: datetime | None = None
+    rubric: str | None = Field(None, pattern=RUBRIC_PATTERN)
+    callback_url: str | None = Field(None, min_length=1, max_length=2000)
+
+
+UPLOAD_OPENAPI = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary",
+                                 "description": "wav, mp3, m4a, mp4, webm, ogg or flac"},
+                        "leader_name": {"type": "string", "minLength": 1, "maxLength": 200},
+                        "coachee_name": {"type": "string", "minLength": 1, "maxLength": 200},
+                        "leader": {"type": "string", "minLength": 1, "maxLength": 100,
+                                   "description": "speaker label, channel index or 'auto'"},
+                        "recorded_at": {"type": "string", "format": "date-time"},
+                        "rubric": {"type": "string", "pattern": RUBRIC_PATTERN},
+                        "callback_url": {"type": "string", "format": "uri", "maxLength": 2000},
+                    },
+                }
+            }
+        },
+    }
+}
+
+TRANSCRIPT_OPENAPI = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "description": "coachscore.transcript/1 or {\"utterances\": [...]}"}
+            },
+            "text/vtt": {"schema": {"type": "string", "description": "WebVTT with speaker names"}},
+        },
+    }
+}
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    stage: str | None = None
+
+
+class PersonOut(BaseModel):
+    id: str
+    name: str
+
+
+class Links(BaseModel):
+    self: str
+    transcript: str
+    scorecard: str
+    scorecard_html: str
+
+
+class SessionOut(BaseModel):
+    id: str
+    status: SessionStatus
+    progress: float = Field(ge=0, le=1)
+    stage: str | None
+    stage_timings_s: dict[str, float]
+    error: ErrorInfo | None
+    source: str
+    leader: PersonOut | None
+    coachee: PersonOut | None
+    leader_choice: str | None = Field(description="how the leader was given: label, channel, name or auto")
+    roles: dict[str, Any] | None
+    recorded_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    rubric: str | None
+    rubric_version: str | None
+    overall_score: float | None
+    duration_s: float | None
+    audio_filename: str | None
+    audio_bytes: int | None
+    audio_stored: bool
+    links: Links
+
+
+class SessionAccepted(BaseModel):
+    id: str
+    status: SessionStatus
+    status_url: str
+    idempotent_replay: bool = False
+
+
+class SessionList(BaseModel):
+    items: list[SessionOut]
+    next_cursor: str | None
+
+
+class SessionPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    leader: str | None = Field(None, min_length=1, max_length=100, description="speaker label, name or channel")
+    swap_roles: bool = False
+    leader_name: str | None = Name
+    coachee_name: str | None = Name
+    rubric: str | None = Field(None, pattern=RUBRIC_PATTERN)
+
+
+class ShareRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ttl_s: int | None = Field(None, ge=60, le=90 * 24 * 3600)
+
+
+class ShareOut(BaseModel):
+    url: str
+    expires_at: datetime
+
+
+class TranscriptOut(BaseModel):
+    session_id: str
+    transcript: dict[str, Any]
+    sentences: list[dict[str, Any]] | None = Field(description="sentences with acts, once scored")
+
+
+class TrendPoint(BaseModel):
+    session_id: str
+    at: datetime
+    overall: float | None
+    dimensions: dict[str, float]
+    rescue_count: int | None
+    rescues_per_10_min: float | None
+    duration_s: float | None
+
+
+class TrendMonth(BaseModel):
+    month: str
+    sessions: int
+    overall_mean: float | None
+    dimensions_mean: dict[str, float]
+    rescues_per_session: float | None
+
+
+class TrendOut(BaseModel):
+    leader: PersonOut
+    sessions: int
+    months: list[TrendMonth]
+    points: list[TrendPoint]
+    rescues_per_session: float | None
+    rescues_per_10_min: float | None
+
+
+def session_out(s: CoachingSession, base: str, people: dict[str, str]) -> SessionOut:
+    """Build the public view of a session row; ``people`` maps person id -> name."""
+    url = f"{base}/v1/sessions/{s.id}"
+    error = ErrorInfo(code=s.error_code or "error", message=s.error_message or "", stage=s.error_stage) \
+        if s.status == "failed" else None
+    return SessionOut(
+        id=s.id, status=s.status, progress=s.progress, stage=s.stage,
+        stage_timings_s=dict(s.stage_timings or {}), error=error, source=s.source,
+        leader=_person(s.leader_id, people), coachee=_person(s.coachee_id, people),
+        leader_choice=s.leader_hint, roles=s.roles_json, recorded_at=s.recorded_at,
+        created_at=s.created_at, updated_at=s.updated_at, finished_at=s.finished_at,
+        rubric=s.rubric, rubric_version=s.rubric_version, overall_score=s.overall_score,
+        duration_s=s.duration_s, audio_filename=s.audio_filename, audio_bytes=s.audio_bytes,
+        audio_stored=bool(s.audio_path),
+        links=Links(self=url, transcript=f"{url}/transcript", scorecard=f"{url}/scorecard",
+                    scorecard_html=f"{url}/scorecard.html"),
+    )
+
+
+def _person(pid: str | None, people: dict[str, str]) -> PersonOut | None:
+    return PersonOut(id=pid, name=people.get(pid, "")) if pid else None

@@ -1,0 +1,430 @@
+"""/v1/sessions: upload, import, status, reads, PATCH (re-score), DELETE.
+
+Every query filters on the caller's ``org_id``; a session of another organisation is
+answered exactly like one that does not exist (404).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import datetime
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import ValidationError
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from analysis.errors import CoachscoreError, UnsupportedMediaError
+from service import jobs, webhooks
+from service.api.deps import HTML_SECURITY_HEADERS, AppContext, Caller, Ctx, Db
+from service.api.multipart import read_multipart
+from service.api.schemas import (
+    TRANSCRIPT_OPENAPI,
+    UPLOAD_OPENAPI,
+    SessionAccepted,
+    SessionList,
+    SessionOut,
+    SessionPatch,
+    SessionStatus,
+    TranscriptOut,
+    UploadFields,
+    session_out,
+)
+from service.auth import Principal
+from service.db import CoachingSession, Person, WebhookDelivery, new_id
+from service.errors import ApiError, error_responses, not_found
+from service.processing import parse_transcript_upload
+from service.storage import StoredFile, probe_audio
+
+router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
+COMMON = error_responses(401, 404, 422)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def get_session(db: Session, caller: Principal, session_id: str) -> CoachingSession:
+    """The caller's session, or 404 (also for other organisations' ids)."""
+    s = db.scalar(
+        select(CoachingSession).where(CoachingSession.id == session_id, CoachingSession.org_id == caller.org_id)
+    )
+    if s is None:
+        raise not_found()
+    return s
+
+
+def person_id(ctx: AppContext, org_id: str, name: str | None) -> str | None:
+    """Id of the organisation's person called ``name``, created (in its own transaction)
+    on first use; safe against a concurrent insert of the same name."""
+    if not name or not name.strip():
+        return None
+    name = name.strip()
+    query = select(Person.id).where(Person.org_id == org_id, Person.name == name)
+    with ctx.factory() as db:
+        found = db.scalar(query)
+        if found:
+            return found
+        person = Person(id=new_id("per"), org_id=org_id, name=name)
+        db.add(person)
+        try:
+            db.commit()
+            return person.id
+        except IntegrityError:
+            db.rollback()
+            return db.scalar(query)
+
+
+def people_names(db: Session, sessions: list[CoachingSession]) -> dict[str, str]:
+    ids = {i for s in sessions for i in (s.leader_id, s.coachee_id) if i}
+    if not ids:
+        return {}
+    return dict(db.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all())
+
+
+def out(db: Session, ctx: AppContext, s: CoachingSession) -> SessionOut:
+    return session_out(s, ctx.base_url, people_names(db, [s]))
+
+
+def _fields(raw: dict[str, str]) -> UploadFields:
+    try:
+        return UploadFields.model_validate({k: v for k, v in raw.items() if v != ""})
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        raise ApiError(422, "validation_error", f"{loc}: {err['msg']}") from e
+
+
+def _check_rubric(ctx: AppContext, rubric: str | None) -> None:
+    if rubric and rubric != "default" and jobs.rubric_file(ctx.settings, rubric) is None:
+        raise ApiError(422, "unknown_rubric", f"rubric {rubric!r} is not installed on this server")
+
+
+def _fingerprint(content_sha: str, fields: UploadFields) -> str:
+    doc = json.dumps([content_sha, fields.model_dump(mode="json")], sort_keys=True)
+    return hashlib.sha256(doc.encode()).hexdigest()
+
+
+def _accepted(ctx: AppContext, s: CoachingSession, replay: bool = False) -> JSONResponse:
+    url = f"{ctx.base_url}/v1/sessions/{s.id}"
+    body = SessionAccepted(id=s.id, status=s.status, status_url=url, idempotent_replay=replay)
+    return JSONResponse(body.model_dump(mode="json"), status_code=202, headers={"Location": url})
+
+
+def _replay(db: Session, caller: Principal, key: str | None, fingerprint: str) -> CoachingSession | None:
+    """The earlier session made with this Idempotency-Key, or None; 409 if it differs."""
+    if key is None:
+        return None
+    s = db.scalar(
+        select(CoachingSession).where(CoachingSession.org_id == caller.org_id, CoachingSession.idempotency_key == key)
+    )
+    if s is not None and s.request_fingerprint != fingerprint:
+        raise ApiError(409, "idempotency_conflict", "Idempotency-Key was already used with a different request")
+    return s
+
+
+def _new_session(ctx: AppContext, db: Session, caller: Principal, f: UploadFields, **kw) -> CoachingSession:
+    s = CoachingSession(
+        id=new_id("ses"), org_id=caller.org_id, status="queued", progress=0.0, stage_timings={},
+        leader_hint=f.leader, recorded_at=f.recorded_at, rubric=f.rubric, callback_url=f.callback_url,
+        leader_id=person_id(ctx, caller.org_id, f.leader_name),
+        coachee_id=person_id(ctx, caller.org_id, f.coachee_name), **kw,
+    )
+    db.add(s)
+    return s
+
+
+def _insert(ctx: AppContext, caller: Principal, key: str | None, fp: str, build) -> tuple[CoachingSession, bool]:
+    """Run ``build(db)`` (adds a session + job) and commit; replay on a racing duplicate key."""
+    with ctx.factory() as db:
+        earlier = _replay(db, caller, key, fp)
+        if earlier is not None:
+            return earlier, True
+        s = build(db)
+        try:
+            db.commit()
+        except IntegrityError:
+            db.rollback()
+            earlier = _replay(db, caller, key, fp)
+            if earlier is None:
+                raise
+            return earlier, True
+    ctx.runner.notify()
+    return s, False
+
+
+# --------------------------------------------------------------------------- create
+
+
+@router.post(
+    "", status_code=202, response_model=SessionAccepted, openapi_extra=UPLOAD_OPENAPI,
+    responses=error_responses(400, 401, 409, 413, 415, 422), summary="Upload a recording",
+)
+async def create_session(request: Request, ctx: Ctx, caller: Caller, idempotency_key: IdemKey = None):
+    """Stream the recording to storage, check it decodes, queue transcription; 202."""
+    limit = int(ctx.settings.max_upload_mb * 1024 * 1024)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + 64 * 1024:
+        raise ApiError(413, "too_large", f"the upload is larger than the limit of {limit // (1024 * 1024)} MiB")
+    form = await read_multipart(request, ctx.storage, "file", limit)
+    try:
+        fields = _fields({k: v for k, v in form.fields.items()})
+        if form.upload is None:
+            raise ApiError(422, "validation_error", "file: field required")
+        if fields.callback_url:
+            fields.callback_url = webhooks.validate_callback_url(fields.callback_url, ctx.settings.webhook_allow_private)
+        _check_rubric(ctx, fields.rubric)
+        try:
+            await anyio.to_thread.run_sync(probe_audio, form.upload.path)
+        except UnsupportedMediaError as e:
+            raise ApiError(415, e.code, e.message) from e
+        stored = ctx.storage.commit(form.upload, form.filename)
+    except BaseException:
+        if form.upload is not None:
+            form.upload.discard()
+        raise
+    fp = _fingerprint(stored.sha256, fields)
+    s, replay = await anyio.to_thread.run_sync(
+        lambda: _insert(ctx, caller, idempotency_key, fp, lambda db: _audio_session(ctx, db, caller, fields, stored, form.filename, idempotency_key, fp))
+    )
+    return _accepted(ctx, s, replay)
+
+
+def _audio_session(ctx, db, caller, fields, stored: StoredFile, filename, key, fp) -> CoachingSession:
+    s = _new_session(
+        ctx, db, caller, fields, source="audio", audio_sha256=stored.sha256, audio_path=stored.relpath,
+        audio_filename=(filename or "")[:300] or None, audio_bytes=stored.size,
+        idempotency_key=key, request_fingerprint=fp,
+    )
+    db.flush()
+    jobs.enqueue(db, s, "transcribe")
+    return s
+
+
+@router.post(
+    "/transcript", status_code=202, response_model=SessionAccepted, openapi_extra=TRANSCRIPT_OPENAPI,
+    responses=error_responses(400, 401, 409, 413, 415, 422), summary="Create a session from a transcript",
+)
+async def import_transcript(
+    request: Request, ctx: Ctx, caller: Caller, idempotency_key: IdemKey = None,
+    leader: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    leader_name: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    coachee_name: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    recorded_at: datetime | None = None,
+    rubric: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")] = None,
+    callback_url: Annotated[str | None, Query(min_length=1, max_length=2000)] = None,
+):
+    """Body: transcript JSON (``application/json``) or WebVTT (``text/vtt``); options in the query."""
+    kind = _transcript_kind(request.headers.get("content-type", ""))
+    text = await _read_text(request, int(ctx.settings.max_transcript_mb * 1024 * 1024))
+    fields = UploadFields(leader=leader, leader_name=leader_name, coachee_name=coachee_name,
+                          recorded_at=recorded_at, rubric=rubric, callback_url=callback_url)
+    if fields.callback_url:
+        fields.callback_url = webhooks.validate_callback_url(fields.callback_url, ctx.settings.webhook_allow_private)
+    _check_rubric(ctx, rubric)
+    transcript, hint = await anyio.to_thread.run_sync(parse_transcript_upload, text, kind)
+    from analysis.transcript_json import transcript_to_dict
+
+    data = transcript_to_dict(transcript)
+    fp = _fingerprint(hashlib.sha256(text.encode()).hexdigest(), fields)
+
+    def build(db: Session) -> CoachingSession:
+        s = _new_session(ctx, db, caller, fields, source=transcript.meta.source or kind, transcript_json=data,
+                         transcript_hint=hint, duration_s=transcript.duration_s,
+                         idempotency_key=idempotency_key, request_fingerprint=fp)
+        db.flush()
+        jobs.enqueue(db, s, "analyze")
+        return s
+
+    s, replay = await anyio.to_thread.run_sync(lambda: _insert(ctx, caller, idempotency_key, fp, build))
+    return _accepted(ctx, s, replay)
+
+
+def _transcript_kind(content_type: str) -> str:
+    ctype = content_type.split(";")[0].strip().lower()
+    if ctype in ("application/json", "text/json"):
+        return "json"
+    if ctype in ("text/vtt", "text/webvtt"):
+        return "vtt"
+    raise ApiError(415, "unsupported_media", "send the transcript as application/json or text/vtt")
+
+
+async def _read_text(request: Request, limit: int) -> str:
+    buf = bytearray()
+    async for chunk in request.stream():
+        buf += chunk
+        if len(buf) > limit:
+            raise ApiError(413, "too_large", f"the transcript is larger than {limit // (1024 * 1024)} MiB")
+    try:
+        return bytes(buf).decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ApiError(400, "transcript_format_error", "the transcript is not UTF-8 text") from e
+
+
+# --------------------------------------------------------------------------- reads
+
+
+@router.get("", response_model=SessionList, responses=error_responses(400, 401, 422), summary="List sessions")
+def list_sessions(
+    ctx: Ctx, db: Db, caller: Caller,
+    leader: Annotated[str | None, Query(max_length=200, description="leader name or person id")] = None,
+    coachee: Annotated[str | None, Query(max_length=200)] = None,
+    status: SessionStatus | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+):
+    """Newest first; pass ``next_cursor`` back as ``cursor`` for the next page."""
+    q = select(CoachingSession).where(CoachingSession.org_id == caller.org_id)
+    for col, who in ((CoachingSession.leader_id, leader), (CoachingSession.coachee_id, coachee)):
+        if who is not None:
+            q = q.where(col.in_(_people_matching(db, caller.org_id, who)))
+    if status:
+        q = q.where(CoachingSession.status == status)
+    if since:
+        q = q.where(CoachingSession.created_at >= since)
+    if until:
+        q = q.where(CoachingSession.created_at < until)
+    if cursor:
+        at, sid = _decode_cursor(cursor)
+        q = q.where(or_(CoachingSession.created_at < at, and_(CoachingSession.created_at == at, CoachingSession.id < sid)))
+    rows = db.scalars(q.order_by(CoachingSession.created_at.desc(), CoachingSession.id.desc()).limit(limit + 1)).all()
+    page, more = rows[:limit], len(rows) > limit
+    names = people_names(db, page)
+    return SessionList(
+        items=[session_out(s, ctx.base_url, names) for s in page],
+        next_cursor=_encode_cursor(page[-1]) if more else None,
+    )
+
+
+def _people_matching(db: Session, org_id: str, who: str):
+    return select(Person.id).where(Person.org_id == org_id, or_(Person.name == who, Person.id == who))
+
+
+def _encode_cursor(s: CoachingSession) -> str:
+    return base64.urlsafe_b64encode(f"{s.created_at.isoformat()}|{s.id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, sid = raw.split("|", 1)
+        return datetime.fromisoformat(at), sid
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ApiError(400, "bad_request", "cursor is not valid; use next_cursor from the previous page") from e
+
+
+@router.get("/{session_id}", response_model=SessionOut, responses=COMMON, summary="Session status")
+def get_status(session_id: str, ctx: Ctx, db: Db, caller: Caller):
+    return out(db, ctx, get_session(db, caller, session_id))
+
+
+@router.get("/{session_id}/transcript", response_model=TranscriptOut, responses=error_responses(401, 404, 409))
+def get_transcript(session_id: str, db: Db, caller: Caller):
+    """Words, turns and speakers; ``sentences`` (with acts) once the session is scored."""
+    s = get_session(db, caller, session_id)
+    if s.transcript_json is None:
+        raise ApiError(409, "not_ready", f"the transcript is not ready (status {s.status})")
+    sentences = (s.scorecard_json or {}).get("sentences")
+    return TranscriptOut(session_id=s.id, transcript=s.transcript_json,
+                         sentences=sentences if isinstance(sentences, list) else None)
+
+
+@router.get("/{session_id}/scorecard", responses=error_responses(401, 404, 409), summary="JSON scorecard")
+def get_scorecard(session_id: str, db: Db, caller: Caller) -> dict:
+    s = get_session(db, caller, session_id)
+    if s.scorecard_json is None or s.status != "done":
+        raise ApiError(409, "not_ready", f"the scorecard is not ready (status {s.status})")
+    return s.scorecard_json
+
+
+@router.get(
+    "/{session_id}/scorecard.html", response_class=HTMLResponse,
+    responses=error_responses(401, 404, 409), summary="HTML scorecard",
+)
+def get_scorecard_html(session_id: str, db: Db, caller: Caller):
+    s = get_session(db, caller, session_id)
+    if s.scorecard_html is None or s.status != "done":
+        raise ApiError(409, "not_ready", f"the scorecard is not ready (status {s.status})")
+    return HTMLResponse(s.scorecard_html, headers=HTML_SECURITY_HEADERS)
+
+
+# --------------------------------------------------------------------------- changes
+
+
+@router.patch(
+    "/{session_id}", response_model=SessionOut, responses=error_responses(401, 404, 409, 422),
+    summary="Change roles or names (re-scores without re-transcribing)",
+)
+def patch_session(session_id: str, body: SessionPatch, ctx: Ctx, db: Db, caller: Caller, response: Response):
+    """Returns 202 when a re-score was queued, 200 when only names changed."""
+    s = get_session(db, caller, session_id)
+    if jobs.has_active_job(db, s.id):
+        raise ApiError(409, "busy", f"the session is being processed (status {s.status}); retry when done")
+    rescore = _apply_role_change(s, body)
+    if body.rubric is not None:
+        _check_rubric(ctx, body.rubric)
+        s.rubric, rescore = body.rubric, True
+    if body.leader_name is not None:
+        s.leader_id = person_id(ctx, caller.org_id, body.leader_name)
+        rescore |= _rename_speaker(s, "leader", body.leader_name)
+    if body.coachee_name is not None:
+        s.coachee_id = person_id(ctx, caller.org_id, body.coachee_name)
+        rescore |= _rename_speaker(s, "coachee", body.coachee_name)
+    if rescore:
+        if s.transcript_json is None:
+            raise ApiError(409, "not_ready", "the session has no transcript to re-score")
+        jobs.enqueue(db, s, "analyze")
+        response.status_code = 202
+    db.commit()
+    if rescore:
+        ctx.runner.notify()
+    return out(db, ctx, s)
+
+
+def _apply_role_change(s: CoachingSession, body: SessionPatch) -> bool:
+    if body.swap_roles and body.leader:
+        raise ApiError(422, "validation_error", "give either leader or swap_roles, not both")
+    if body.leader:
+        s.leader_hint = body.leader
+        return True
+    if not body.swap_roles:
+        return False
+    roles = s.roles_json or {}
+    if not roles.get("coachee"):
+        raise ApiError(409, "not_ready", "roles can be swapped once the session is scored with two speakers")
+    s.leader_hint = roles["coachee"]
+    s.leader_id, s.coachee_id = s.coachee_id, s.leader_id
+    return True
+
+
+def _rename_speaker(s: CoachingSession, role: str, name: str) -> bool:
+    """Set the display name of the leader/coachee speaker in the stored transcript."""
+    label = (s.roles_json or {}).get(role)
+    if not label or not s.transcript_json:
+        return False
+    data = dict(s.transcript_json)
+    data["speakers"] = [{**sp, "name": name} if sp.get("label") == label else sp for sp in data.get("speakers", [])]
+    s.transcript_json = data
+    return True
+
+
+@router.delete("/{session_id}", status_code=204, responses=COMMON, summary="Delete a session and its files")
+def delete_session(session_id: str, ctx: Ctx, db: Db, caller: Caller) -> Response:
+    s = get_session(db, caller, session_id)
+    path = s.audio_path
+    db.execute(delete(WebhookDelivery).where(WebhookDelivery.session_id == s.id, WebhookDelivery.status == "pending"))
+    db.delete(s)
+    db.flush()
+    shared = path and db.scalar(select(CoachingSession.id).where(CoachingSession.audio_path == path).limit(1))
+    db.commit()
+    if path and not shared:
+        ctx.storage.delete(path)
+    return Response(status_code=204)

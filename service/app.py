@@ -1,0 +1,142 @@
+"""FastAPI app factory. Nothing happens at import time: ``create_app()`` builds the app and
+its lifespan opens the database (migrating it when ``auto_migrate``), prepares storage and
+starts the job runner (default: a worker process, see ``service.jobs``).
+
+Run it with ``coachscore serve`` (uvicorn, factory mode).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+import time
+import uuid
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from service.settings import Settings, get_settings
+
+log = logging.getLogger("coachscore.api")
+access_log = logging.getLogger("coachscore.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+
+
+def create_app(settings: Settings | None = None, *, runner: Any = None) -> FastAPI:
+    """The API app. ``runner`` (a ``service.jobs.JobRunner``) defaults to a worker process
+    when ``settings.embedded_worker``, else to a runner that leaves jobs to ``coachscore worker``."""
+    from service.api import health, leaders, sessions, share
+    from service.errors import install_handlers
+
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="coachscore",
+        version="1.0.0",
+        description="Score how a leader coaches in a recorded 1:1. Authenticate with "
+        "`Authorization: Bearer <api key>` (create one with `coachscore admin create-key ORG`).",
+        lifespan=_lifespan(settings, runner),
+    )
+    install_handlers(app)
+    for r in (health.router, sessions.router, leaders.router, share.router):
+        app.include_router(r)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def _lifespan(settings: Settings, runner: Any):
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        ctx = open_context(settings, runner)
+        app.state.ctx = ctx
+        ctx.runner.start(settings)
+        log.info("coachscore API ready (database %s, data %s)", _safe_url(settings), ctx.storage.root)
+        try:
+            yield
+        finally:
+            ctx.runner.stop()
+            ctx.engine.dispose()
+
+    return lifespan
+
+
+def open_context(settings: Settings, runner: Any = None):
+    """Database (migrated if configured), storage and share key for one app."""
+    from service.api.deps import AppContext
+    from service.db import make_engine, make_sessionmaker, upgrade
+    from service.jobs import NullRunner, ProcessRunner
+    from service.storage import Storage
+
+    url = settings.resolved_database_url()
+    engine = make_engine(url)
+    if settings.auto_migrate:
+        upgrade(url, engine)
+    storage = Storage(settings.resolved_data_dir())
+    storage.ensure()
+    if runner is None:
+        runner = ProcessRunner() if settings.embedded_worker else NullRunner()
+    return AppContext(settings, engine, make_sessionmaker(engine), storage, runner, share_key(settings))
+
+
+def share_key(settings: Settings) -> bytes:
+    """The share-link signing key: the setting, else a random key kept in DATA_DIR/share.key."""
+    if settings.share_secret:
+        return settings.share_secret.encode()
+    path = Path(settings.resolved_data_dir()) / "share.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
+
+
+def _safe_url(settings: Settings) -> str:
+    url = settings.resolved_database_url()
+    return re.sub(r"//[^@/]*@", "//***@", url)
+
+
+class RequestContextMiddleware:
+    """Request ids (``X-Request-ID`` in and out), one JSON access-log line per request,
+    and baseline security headers on every response."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = rid
+        started, status = time.perf_counter(), [500]
+
+        async def send_wrapper(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                headers = message.setdefault("headers", [])
+                headers.append((b"x-request-id", rid.encode()))
+                headers.append((b"x-content-type-options", b"nosniff"))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            access_log.info(json.dumps({
+                "request_id": rid, "method": scope["method"], "path": scope["path"], "status": status[0],
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+                "org_id": scope["state"].get("org_id"),
+            }))
+
+
+def _request_id(scope: dict) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            if _REQUEST_ID.match(text):
+                return text
+    return uuid.uuid4().hex

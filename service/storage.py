@@ -1,0 +1,149 @@
+"""Recordings on disk, content-addressed: ``DATA_DIR/audio/ab/<sha256><ext>``.
+
+Uploads are streamed chunk by chunk into a temporary file in ``DATA_DIR/tmp`` while the
+SHA-256 and size are computed, then renamed into place (same filesystem, atomic). The same
+content uploaded twice is stored once; a file is removed only when no session refers to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+_EXT = re.compile(r"^\.[a-z0-9]{1,5}$")
+AUDIO_EXTENSIONS = (".wav", ".mp3", ".m4a", ".mp4", ".webm", ".ogg", ".oga", ".opus", ".flac", ".aac")
+
+
+class TooLarge(Exception):
+    """The stream passed the size limit (the partial file has been removed)."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    size: int  # bytes
+    relpath: str  # relative to the data dir
+
+
+class Storage:
+    """File storage under ``root`` (the data dir)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def ensure(self) -> None:
+        for sub in ("audio", "tmp"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+
+    def path(self, relpath: str) -> Path:
+        return self.root / relpath
+
+    def open_temp(self) -> "TempUpload":
+        self.ensure()
+        return TempUpload(self.root / "tmp" / f"upload-{secrets.token_hex(8)}.part")
+
+    def commit(self, temp: "TempUpload", filename: str | None) -> StoredFile:
+        """Move a finished temp upload to its content address; return where it lives."""
+        sha = temp.hexdigest()
+        ext = safe_extension(filename)
+        rel = f"audio/{sha[:2]}/{sha}{ext}"
+        dest = self.root / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.exists():
+            temp.discard()
+        else:
+            os.replace(temp.path, dest)
+        return StoredFile(sha, temp.size, rel)
+
+    def delete(self, relpath: str | None) -> bool:
+        if not relpath:
+            return False
+        try:
+            (self.root / relpath).unlink()
+            return True
+        except FileNotFoundError:
+            return False
+
+    def clean_tmp(self) -> int:
+        """Remove partial uploads left by a crash; return how many."""
+        count = 0
+        for p in (self.root / "tmp").glob("upload-*.part"):
+            p.unlink(missing_ok=True)
+            count += 1
+        return count
+
+
+class TempUpload:
+    """A file being written: hashes and counts bytes; enforces ``limit`` (bytes)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.size = 0
+        self._hash = hashlib.sha256()
+        self._fh = open(path, "wb")
+
+    def write(self, chunk: bytes, limit: int) -> None:
+        self.size += len(chunk)
+        if self.size > limit:
+            self.discard()
+            raise TooLarge(f"upload exceeds {limit} bytes")
+        self._hash.update(chunk)
+        self._fh.write(chunk)
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+    def discard(self) -> None:
+        if not self._fh.closed:
+            self._fh.close()
+        self.path.unlink(missing_ok=True)
+
+
+def safe_extension(filename: str | None) -> str:
+    """Lower-case extension of a client filename if it is short and alphanumeric, else ''."""
+    if not filename:
+        return ""
+    ext = Path(filename).suffix.lower()
+    return ext if _EXT.match(ext) else ""
+
+
+def probe_audio(path: Path) -> float | None:
+    """Decode the start of ``path`` with PyAV; return its duration in seconds (None if unknown).
+
+    Raises UnsupportedMediaError when it has no decodable audio stream. Cheap: stops at
+    the first decoded audio frame.
+    """
+    import av  # heavy import kept local
+
+    from analysis.errors import UnsupportedMediaError
+
+    try:
+        with av.open(str(path), mode="r") as container:
+            streams = container.streams.audio
+            if not streams:
+                raise UnsupportedMediaError("the file has no audio track")
+            stream = streams[0]
+            for frame in container.decode(stream):
+                if frame.samples > 0:
+                    break
+            else:
+                raise UnsupportedMediaError("the audio track contains no decodable audio")
+            if container.duration is not None:
+                return container.duration / 1_000_000
+            return None
+    except UnsupportedMediaError:
+        raise
+    except Exception as e:  # av.error.* and friends
+        raise UnsupportedMediaError(
+            "the file is not a recording in a supported format (wav, mp3, m4a, mp4, webm, ogg, flac)"
+        ) from e

@@ -1,0 +1,174 @@
+"""Webhooks: a signed POST to a session's own ``callback_url`` when it is done or failed.
+
+The body is JSON; header ``X-Coachscore-Signature: sha256=<hex>`` is HMAC-SHA256 of the
+raw body with the organisation's webhook secret (printed by ``coachscore admin
+create-org``). Deliveries are rows in ``webhook_deliveries``, sent by the worker and retried
+with exponential backoff (``webhook_backoff_s`` * 2**n) up to ``webhook_max_attempts``.
+A delivery only ever carries the data of the session (and organisation) that asked for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+from datetime import timedelta
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.db import CoachingSession, Org, WebhookDelivery, new_id, utcnow
+from service.errors import ApiError
+
+log = logging.getLogger("coachscore.webhooks")
+SIGNATURE_HEADER = "X-Coachscore-Signature"
+
+
+def sign(secret: str, body: bytes) -> str:
+    """``sha256=<hex HMAC-SHA256 of body>``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, body: bytes, signature: str) -> bool:
+    return hmac.compare_digest(sign(secret, body), signature)
+
+
+def validate_callback_url(url: str, allow_private: bool) -> str:
+    """Accept absolute http(s) URLs; refuse loopback/private literal hosts unless allowed."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
+        raise ApiError(422, "validation_error", "callback_url must be an absolute http(s) URL")
+    if not allow_private and _private_host(parts.hostname):
+        raise ApiError(
+            422, "validation_error", "callback_url must not point at a loopback or private address"
+        )
+    return url
+
+
+def _private_host(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_unspecified
+
+
+def enqueue_for_session(db: Session, session: CoachingSession, base_url: str) -> None:
+    """Queue the done/failed notification for ``session`` (no-op without callback_url)."""
+    if not session.callback_url:
+        return
+    body = {
+        "event": f"session.{session.status}",
+        "event_id": new_id("evt"),
+        "session_id": session.id,
+        "status": session.status,
+        "status_url": f"{base_url}/v1/sessions/{session.id}",
+        "scorecard_url": f"{base_url}/v1/sessions/{session.id}/scorecard" if session.status == "done" else None,
+        "overall_score": session.overall_score,
+        "error": _error(session),
+        "created_at": utcnow().isoformat(),
+    }
+    db.add(
+        WebhookDelivery(
+            id=new_id("whk"),
+            org_id=session.org_id,
+            session_id=session.id,
+            url=session.callback_url,
+            body=json.dumps(body, separators=(",", ":")),
+        )
+    )
+
+
+def _error(session: CoachingSession) -> dict[str, Any] | None:
+    if session.status != "failed":
+        return None
+    return {"code": session.error_code, "message": session.error_message, "stage": session.error_stage}
+
+
+class WebhookSender:
+    """Sends due deliveries. ``post`` is injectable for tests (url, body, headers) -> status."""
+
+    def __init__(self, settings: Any, post: Callable[[str, bytes, dict], int] | None = None) -> None:
+        self.settings = settings
+        self._post = post or self._httpx_post
+        self._client: httpx.Client | None = None
+
+    def _httpx_post(self, url: str, body: bytes, headers: dict) -> int:
+        if self._client is None:
+            self._client = httpx.Client(timeout=self.settings.webhook_timeout_s, follow_redirects=False)
+        return self._client.post(url, content=body, headers=headers).status_code
+
+    def deliver_due(self, factory: sessionmaker, limit: int = 20) -> int:
+        """Try every pending delivery whose time has come; return how many were sent OK."""
+        with factory() as db:
+            ids = db.scalars(
+                select(WebhookDelivery.id)
+                .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= utcnow())
+                .order_by(WebhookDelivery.next_attempt_at)
+                .limit(limit)
+            ).all()
+        return sum(self._attempt(factory, i) for i in ids)
+
+    def _attempt(self, factory: sessionmaker, delivery_id: str) -> bool:
+        with factory() as db:
+            d = db.get(WebhookDelivery, delivery_id)
+            if d is None or d.status != "pending" or not self._claim(db, d):
+                return False
+            org = db.get(Org, d.org_id)
+            body = d.body.encode()
+            headers = {
+                "Content-Type": "application/json",
+                SIGNATURE_HEADER: sign(org.webhook_secret, body),
+                "X-Coachscore-Delivery": d.id,
+                "User-Agent": "coachscore-webhook/1",
+            }
+            url = d.url
+        ok, err = self._send(url, body, headers)
+        with factory() as db:
+            d = db.get(WebhookDelivery, delivery_id)
+            if d is None:
+                return ok
+            d.attempts += 1
+            if ok:
+                d.status, d.last_error = "delivered", None
+            elif d.attempts >= self.settings.webhook_max_attempts:
+                d.status, d.last_error = "failed", err
+                log.warning("webhook %s to %s gave up after %d attempts: %s", d.id, d.url, d.attempts, err)
+            else:
+                d.last_error = err
+                delay = self.settings.webhook_backoff_s * 2 ** (d.attempts - 1)
+                d.next_attempt_at = utcnow() + timedelta(seconds=delay)
+            db.commit()
+        return ok
+
+    def _claim(self, db: Session, d: WebhookDelivery) -> bool:
+        """Push next_attempt_at forward so another worker does not send it at once."""
+        lease = utcnow() + timedelta(seconds=self.settings.webhook_timeout_s + 5)
+        res = db.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == d.id, WebhookDelivery.next_attempt_at == d.next_attempt_at)
+            .values(next_attempt_at=lease)
+        )
+        db.commit()
+        return res.rowcount == 1
+
+    def _send(self, url: str, body: bytes, headers: dict) -> tuple[bool, str | None]:
+        try:
+            status = self._post(url, body, headers)
+        except Exception as e:  # network errors are retried
+            return False, f"{type(e).__name__}: {e}"[:500]
+        if 200 <= status < 300:
+            return True, None
+        return False, f"HTTP {status}"
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
