@@ -1,0 +1,266 @@
+"""Embedded default diarizer for mono audio: pyannote segmentation-3.0 + CAM++ + clustering.
+
+1. Segmentation: pyannote's ``segmentation-3.0`` slides over the audio in 10 s chunks
+   (``step_ratio`` x 10 s apart) and marks, per ~17 ms frame, which of up to three
+   *local* speakers talk (speech, speaker changes and overlap in one model).
+2. Embeddings: for every (chunk, local speaker) that is active, a CAM++ embedding of that
+   speaker's frames (frames where only they speak, when there are enough), at most
+   ``max_embed_s`` seconds nearest the chunk centre. One fbank pass serves every chunk.
+3. Clustering: agglomerative clustering (cosine, centroid linkage) of the embeddings,
+   forced to ``num_speakers`` when it is known (or kept within min/max), then each chunk's
+   local speakers are assigned to distinct clusters (Hungarian assignment).
+4. Reconstruction: pyannote's aggregation of the clustered chunk activities, capped by
+   the frame-level speaker count, gives the final segments.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from analysis.errors import ModelError
+from analysis.types import ModelInfo, ProgressHook, Segment, no_progress
+from models.audio_types import Audio
+from models.diarization.base import (
+    STAGE,
+    DiarizationResult,
+    check_speaker_counts,
+    relabel_by_appearance,
+)
+from models.diarization.weights import DiarizationWeights
+
+log = logging.getLogger(__name__)
+
+FBANK_SHIFT_S = 0.01
+FBANK_WIN_S = 0.025
+
+
+def prepare_pyannote_env() -> None:
+    """Offline + no telemetry: must run before pyannote/huggingface are imported."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["PYANNOTE_METRICS_ENABLED"] = "false"
+
+
+@dataclass(frozen=True)
+class EmbeddedParams:
+    """Tuning of the embedded diarizer (defaults measured, see scripts/eval_diarization.py).
+
+    ``step_ratio``: segmentation chunk step as a fraction of the 10 s chunk.
+    ``max_embed_s`` / ``min_embed_s``: speech per embedding (seconds).
+    ``threshold``: cosine-distance threshold when the speaker count is not fixed.
+    ``min_duration_off``: gaps shorter than this (s) inside a speaker's speech are filled.
+    """
+
+    step_ratio: float = 0.25
+    batch_size: int = 16
+    max_embed_s: float = 5.0
+    min_embed_s: float = 0.4
+    threshold: float = 0.7
+    min_cluster_size: int = 4
+    min_duration_off: float = 0.1
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=2)
+def _load_segmentation(segmentation_dir: str):
+    prepare_pyannote_env()
+    from pyannote.audio import Model
+
+    model = Model.from_pretrained(segmentation_dir)
+    if model is None:
+        raise ModelError(f"pyannote could not load the segmentation model in {segmentation_dir}")
+    return model.eval()
+
+
+@lru_cache(maxsize=2)
+def _load_embedding(campplus_path: str):
+    from models.diarization.campplus import load_campplus
+
+    return load_campplus(Path(campplus_path))
+
+
+class EmbeddedDiarizer:
+    """segmentation-3.0 + CAM++ diarizer; models load once per process, on first use."""
+
+    name = "embedded-segmentation3-campplus"
+
+    def __init__(self, weights: DiarizationWeights, params: EmbeddedParams | None = None):
+        self.weights = weights
+        self.params = params or EmbeddedParams()
+
+    def model_info(self) -> ModelInfo:
+        p = self.params
+        return ModelInfo(
+            name=self.name,
+            version="pyannote/segmentation-3.0+campplus_cn_en_common",
+            details={"step_ratio": f"{p.step_ratio:g}", "max_embed_s": f"{p.max_embed_s:g}"},
+        )
+
+    def diarize(
+        self,
+        audio: Audio,
+        *,
+        num_speakers: int | None = 2,
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
+        hook: ProgressHook = no_progress,
+    ) -> DiarizationResult:
+        """Segments of ``audio`` (mixed to mono), labels S0.. by first appearance."""
+        check_speaker_counts(num_speakers, min_speakers, max_speakers)
+        try:
+            segments = self._run(audio, num_speakers, min_speakers, max_speakers, hook)
+        except (ModelError, MemoryError):
+            raise
+        except Exception as e:  # torch / pyannote internals
+            raise ModelError(f"embedded diarization failed: {type(e).__name__}: {e}") from e
+        hook(STAGE, audio.duration_s, audio.duration_s)
+        renamed, speakers = relabel_by_appearance(segments)
+        return DiarizationResult(renamed, speakers, self.model_info())
+
+    # ------------------------------------------------------------------ pipeline steps
+
+    def _run(self, audio, num_speakers, min_speakers, max_speakers, hook) -> list[Segment]:
+        import torch
+
+        total = audio.duration_s
+        waveform = torch.from_numpy(np.ascontiguousarray(audio.mono(), dtype=np.float32))
+        with torch.inference_mode():
+            segs, frames = self._segment(waveform, audio.sample_rate, total, hook)
+            count = _speaker_count(segs, frames)
+            if np.nanmax(count.data) == 0:
+                return []
+            embeddings = self._embed(waveform, segs, frames)
+        hook(STAGE, 0.9 * total, total)
+        hard = self._cluster(embeddings, segs, num_speakers, min_speakers, max_speakers)
+        return self._reconstruct(segs, hard, count, max_speakers or num_speakers)
+
+    def _segment(self, waveform, sample_rate: int, seconds: float, hook: ProgressHook):
+        prepare_pyannote_env()
+        from pyannote.audio import Inference
+
+        model = _load_segmentation(str(self.weights.segmentation_dir))
+        duration = model.specifications.duration
+        inference = Inference(
+            model,
+            duration=duration,
+            step=self.params.step_ratio * duration,
+            skip_aggregation=True,
+            batch_size=self.params.batch_size,
+        )
+
+        def progress(completed: int, total: int) -> None:  # pyannote passes keywords
+            hook(STAGE, 0.6 * seconds * min(1.0, completed / max(total, 1)), seconds)
+
+        segs = inference({"waveform": waveform[None], "sample_rate": sample_rate}, hook=progress)
+        return segs, model.receptive_field
+
+    def _embed(self, waveform, segs, frames) -> np.ndarray:
+        """(chunks, local speakers, 192) embeddings; NaN where a speaker has too little speech."""
+        from models.diarization.campplus import EMBEDDING_DIM, fbank
+
+        model = _load_embedding(str(self.weights.campplus_path))
+        feats = fbank(waveform)  # (n_fbank, 80)
+        data = np.nan_to_num(segs.data, nan=0.0)
+        num_chunks, num_frames, num_local = data.shape
+        out = np.full((num_chunks, num_local, EMBEDDING_DIM), np.nan, dtype=np.float32)
+        chunk_win = segs.sliding_window
+        for c in range(num_chunks):
+            start = chunk_win[c].start
+            lo, hi, seg_idx = _fbank_frames(start, chunk_win.duration, frames, num_frames)
+            hi = min(hi, feats.shape[0])
+            if hi - lo < 10:
+                continue
+            active = data[c][seg_idx[: hi - lo]] > 0.5  # (fbank frames, local speakers)
+            clean = active & (active.sum(axis=1, keepdims=True) == 1)
+            for k in range(num_local):
+                rows = self._select_rows(clean[:, k], active[:, k])
+                if rows is None:
+                    continue
+                x = feats[lo:hi][rows]
+                out[c, k] = model((x - x.mean(dim=0))[None])[0].numpy()
+        return out
+
+    def _select_rows(self, clean: np.ndarray, active: np.ndarray) -> np.ndarray | None:
+        """Frame indices for one embedding: clean frames (else all active ones) nearest the
+        chunk centre, at most max_embed_s; None when under min_embed_s."""
+        p = self.params
+        min_rows = int(p.min_embed_s / FBANK_SHIFT_S)
+        mask = clean if clean.sum() >= min_rows else active
+        rows = np.flatnonzero(mask)
+        if rows.size < min_rows:
+            return None
+        max_rows = int(p.max_embed_s / FBANK_SHIFT_S)
+        if rows.size > max_rows:
+            centre = mask.size / 2
+            keep = np.argsort(np.abs(rows - centre), kind="stable")[:max_rows]
+            rows = np.sort(rows[keep])
+        return rows
+
+    def _cluster(self, embeddings, segs, num_speakers, min_speakers, max_speakers) -> np.ndarray:
+        prepare_pyannote_env()
+        from pyannote.audio.pipelines.clustering import AgglomerativeClustering
+
+        p = self.params
+        clustering = AgglomerativeClustering(metric="cosine", constrained_assignment=True)
+        clustering.instantiate(
+            {"method": "centroid", "threshold": p.threshold, "min_cluster_size": p.min_cluster_size}
+        )
+        valid = ~np.isnan(embeddings).any(axis=2)
+        if not valid.any():
+            return np.where(segs.data.sum(axis=1) > 0, 0, -2).astype(np.int8)
+        hard, _, _ = clustering(
+            embeddings=embeddings,
+            segmentations=segs,
+            num_clusters=num_speakers,
+            min_clusters=min_speakers,
+            max_clusters=max_speakers,
+        )
+        hard = hard.copy()
+        hard[np.nansum(segs.data, axis=1) == 0] = -2  # inactive local speakers
+        return hard
+
+    def _reconstruct(self, segs, hard, count, cap: int | None) -> list[Segment]:
+        from pyannote.audio.pipelines.utils import SpeakerDiarizationMixin
+        from pyannote.core import SlidingWindowFeature
+
+        if cap:
+            count = SlidingWindowFeature(np.minimum(count.data, cap).astype(np.int8), count.sliding_window)
+        num_chunks, num_frames, _ = segs.data.shape
+        num_clusters = int(hard.max()) + 1
+        clustered = np.full((num_chunks, num_frames, max(num_clusters, 1)), np.nan)
+        for c in range(num_chunks):
+            for k in np.unique(hard[c]):
+                if k >= 0:
+                    clustered[c, :, k] = np.max(segs.data[c][:, hard[c] == k], axis=1)
+        discrete = SpeakerDiarizationMixin.to_diarization(
+            SlidingWindowFeature(clustered, segs.sliding_window), count
+        )
+        annotation = SpeakerDiarizationMixin.to_annotation(
+            discrete, min_duration_on=0.0, min_duration_off=self.params.min_duration_off
+        )
+        return [
+            Segment(str(label), float(turn.start), float(turn.end))
+            for turn, _, label in annotation.itertracks(yield_label=True)
+        ]
+
+
+def _speaker_count(segs, frames):
+    from pyannote.audio.pipelines.utils import SpeakerDiarizationMixin
+
+    return SpeakerDiarizationMixin.speaker_count(segs, frames, warm_up=(0.0, 0.0))
+
+
+def _fbank_frames(start: float, duration: float, frames, num_frames: int):
+    """fbank row range [lo, hi) of the chunk at ``start`` and, per row, its segmentation
+    frame index (rows are 10 ms apart, centred 12.5 ms after their start)."""
+    lo = max(0, math.ceil(start / FBANK_SHIFT_S))
+    hi = int((start + duration - FBANK_WIN_S) / FBANK_SHIFT_S) + 1
+    centres = np.arange(lo, hi) * FBANK_SHIFT_S + FBANK_WIN_S / 2 - start
+    idx = np.rint((centres - frames.start - frames.duration / 2) / frames.step).astype(int)
+    return lo, hi, np.clip(idx, 0, num_frames - 1)

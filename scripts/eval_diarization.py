@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Diarization error rate and real-time factor per strategy; prints a table.
+
+DER: pyannote.metrics DiarizationErrorRate, collar 0, overlap scored, over the whole file.
+RTF: diarization wall time / audio duration (models loaded and warmed up beforehand).
+Data: the synthetic fixtures (tests/fixtures/audio, samples/; ground truth JSON) and
+the AMI excerpts in /work/shared/data/real-audio-dev/ami_pyannote_trn* (reference.json),
+the latter run with the reference speaker count and with the default (2).
+
+    .venv/bin/python scripts/eval_diarization.py [--threads 2] [--only fixtures|ami]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from models.audio_types import Audio  # noqa: E402
+from models.config import ModelConfig  # noqa: E402
+from models.diarization import get_diarizer  # noqa: E402
+
+AMI = Path("/work/shared/data/real-audio-dev")
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    wav: Path
+    reference: list[tuple[str, float, float]]
+    duration_s: float
+
+
+def read_wav(path: Path) -> Audio:
+    from scipy.io import wavfile
+
+    rate, data = wavfile.read(str(path))
+    if data.dtype == np.int16:
+        data = data.astype(np.float32) / 32768.0
+    data = np.asarray(data, dtype=np.float32)
+    samples = data[None, :] if data.ndim == 1 else data.T.copy()
+    if rate != 16_000:
+        raise SystemExit(f"{path}: expected 16 kHz, got {rate}")
+    return Audio(samples=np.ascontiguousarray(samples), sample_rate=rate, source=str(path))
+
+
+def fixture_items() -> list[Item]:
+    items = []
+    for truth in sorted((ROOT / "tests/fixtures/audio").glob("*.json")) + sorted(
+        (ROOT / "samples").glob("*.json")
+    ):
+        t = json.loads(truth.read_text())
+        ref = [(x["speaker"], x["start"], x["end"]) for x in t["turns"]]
+        items.append(Item(truth.stem, truth.with_name(t["audio"]), ref, t["duration_s"]))
+    return items
+
+
+def ami_items() -> list[Item]:
+    items = []
+    for folder in sorted(AMI.glob("ami_pyannote_trn*")):
+        ref = json.loads((folder / "reference.json").read_text())
+        segs = [(s["speaker"], s["start"], s["end"]) for s in ref["segments"]]
+        wav = next(folder.glob("*.wav"))
+        items.append(Item(folder.name.replace("ami_pyannote_", "ami_"), wav, segs, 30.0))
+    return items
+
+
+def der(reference, hypothesis, duration_s: float) -> dict[str, float]:
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    ref, hyp = Annotation(), Annotation()
+    for i, (spk, s, e) in enumerate(reference):
+        ref[Segment(s, e), i] = spk
+    for i, seg in enumerate(hypothesis):
+        hyp[Segment(seg.start, seg.end), i] = seg.speaker
+    metric = DiarizationErrorRate(collar=0.0, skip_overlap=False)
+    d = metric(ref, hyp, uem=Segment(0, duration_s), detailed=True)
+    total = max(d["total"], 1e-9)
+    return {
+        "der": d["diarization error rate"],
+        "miss": d["missed detection"] / total,
+        "fa": d["false alarm"] / total,
+        "conf": d["confusion"] / total,
+    }
+
+
+def run(item: Item, strategy: str, config: ModelConfig, num_speakers, warm: set) -> dict:
+    audio = read_wav(item.wav)
+    if strategy == "channels" and audio.num_channels < 2:
+        return {}
+    if strategy != "channels" and audio.num_channels > 1:
+        audio = Audio(audio.mono()[None], audio.sample_rate, audio.source)
+    diarizer = get_diarizer(strategy, audio, config)
+    if strategy not in warm:  # load models outside the timed run
+        diarizer.diarize(Audio(audio.samples[:, : 16_000 * 12]), num_speakers=num_speakers)
+        warm.add(strategy)
+    t0 = time.perf_counter()
+    result = diarizer.diarize(audio, num_speakers=num_speakers)
+    elapsed = time.perf_counter() - t0
+    scores = der(item.reference, result.segments, item.duration_s)
+    return {**scores, "rtf": elapsed / audio.duration_s, "found": len(result.speakers)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--only", choices=["fixtures", "ami"])
+    ap.add_argument("--models-dir", type=Path, default=Path.home() / ".local/share/coachscore/models")
+    ap.add_argument("--pyannote-dir", type=Path, help="also evaluate this local pipeline")
+    args = ap.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    config = ModelConfig(models_dir=args.models_dir, pyannote_pipeline_dir=args.pyannote_dir)
+    strategies = ["channels", "default"] + (["pyannote"] if args.pyannote_dir else [])
+    jobs: list[tuple[Item, int | None, str]] = []
+    if args.only != "ami":
+        jobs += [(it, 2, "2") for it in fixture_items()]
+    if args.only != "fixtures":
+        for it in ami_items():
+            n_ref = len({s for s, _, _ in it.reference})
+            jobs += [(it, n_ref, f"ref={n_ref}"), (it, 2, "2")]
+    warm: set = set()
+    header = f"{'file':<22} {'strategy':<9} {'n_spk':<6} {'found':>5} {'DER':>6} {'miss':>6} {'FA':>6} {'conf':>6} {'RTF':>6}"
+    print(header)
+    print("-" * len(header))
+    totals: dict[tuple[str, str], list] = {}
+    for item, n, n_label in jobs:
+        for strategy in strategies:
+            r = run(item, strategy, config, n, warm)
+            if not r:
+                continue
+            group = "ami" if item.name.startswith("ami") else "synthetic"
+            totals.setdefault((group, strategy, n_label.split("=")[0]), []).append(r)
+            print(
+                f"{item.name:<22} {strategy:<9} {n_label:<6} {r['found']:>5} {r['der']:>6.3f} "
+                f"{r['miss']:>6.3f} {r['fa']:>6.3f} {r['conf']:>6.3f} {r['rtf']:>6.3f}",
+                flush=True,
+            )
+    print("-" * len(header))
+    for (group, strategy, n_label), rows in totals.items():
+        print(
+            f"mean {group:<17} {strategy:<9} {n_label:<6} {'':>5} "
+            f"{np.mean([r['der'] for r in rows]):>6.3f} {'':>6} {'':>6} {'':>6} "
+            f"{np.mean([r['rtf'] for r in rows]):>6.3f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
