@@ -1,0 +1,616 @@
+"""Render a Scorecard as one self-contained HTML page.
+
+The page makes no requests: CSS and SVG are inline, there are no fonts, images or
+scripts, and a CSP meta tag forbids loading anything. All text from the recording goes
+through Jinja2's autoescaping; this module only computes a typed view (numbers, labels,
+SVG geometry) and never builds markup itself. Times are seconds on the recording's clock.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from analysis.results import (
+    DimensionScore,
+    Evidence,
+    GrowCoverage,
+    Metric,
+    Moment,
+    RescueMoment,
+    Scorecard,
+)
+from analysis.types import Act, Confidence, GrowStage, Sentence
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+ACT_LABELS: dict[str, str] = {
+    Act.OPEN_QUESTION.value: "Open question",
+    Act.CLOSED_QUESTION.value: "Closed question",
+    Act.LEADING_QUESTION.value: "Leading question",
+    Act.ADVICE.value: "Advice",
+    Act.TAKEOVER.value: "Takeover",
+    Act.REFLECTION.value: "Reflection",
+    Act.INFORMATION.value: "Information",
+    Act.STATEMENT.value: "Statement",
+    Act.BACKCHANNEL.value: "Backchannel",
+}
+GROW_ORDER = (GrowStage.GOAL, GrowStage.REALITY, GrowStage.OPTIONS, GrowStage.WILL)
+GROW_HINTS = {
+    GrowStage.GOAL: "What does the coachee want?",
+    GrowStage.REALITY: "What is happening now?",
+    GrowStage.OPTIONS: "What could they do?",
+    GrowStage.WILL: "What will they do, and when?",
+}
+SILENCE_MARK_S = 2.0  # gaps at least this long are drawn on the timeline
+
+# Timeline geometry, in SVG user units (the viewBox is TL_WIDTH wide).
+TL_WIDTH, TL_LEFT, TL_RIGHT = 1000.0, 140.0, 14.0
+TL_LANE_H, TL_MARK_H, TL_GAP = 30.0, 22.0, 8.0
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def format_clock(seconds: float | None) -> str:
+    """A time stamp on the recording's clock: ``mm:ss`` (``h:mm:ss`` past an hour)."""
+    if seconds is None or not math.isfinite(seconds):
+        return "--:--"
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def format_duration(seconds: float | None) -> str:
+    """A length of time: ``4.2 s`` under 10 s, ``42 s`` under a minute, else ``m:ss min``."""
+    if seconds is None or not math.isfinite(seconds):
+        return "n/a"
+    if seconds < 9.95:
+        return f"{seconds:.1f} s"
+    if seconds < 59.5:
+        return f"{seconds:.0f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes}:{secs:02d} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d} h"
+
+
+def metric_parts(value: float | None, unit: str) -> tuple[str, str]:
+    """(number, suffix) of a metric value for display; ``("n/a", "")`` when undefined.
+
+    Units: share (0-1, shown as %), s, ratio, count, per_10_min; others shown raw."""
+    if value is None or not math.isfinite(value):
+        return "n/a", ""
+    if unit == "share":
+        return f"{value * 100:.0f}", "%"
+    if unit == "s":
+        text = format_duration(value)
+        number, _, suffix = text.partition(" ")
+        return number, suffix
+    if unit == "ratio":
+        return f"{value:.2f}", ""
+    if unit == "count":
+        return (f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"), ""
+    if unit == "per_10_min":
+        return f"{value:.1f}", "per 10 min"
+    return f"{value:g}", unit
+
+
+def format_metric_value(value: float | None, unit: str) -> str:
+    """A metric value as one string, e.g. ``42%``, ``1.23``, ``4.2 s``, ``n/a``."""
+    number, suffix = metric_parts(value, unit)
+    if not suffix:
+        return number
+    return f"{number}{suffix}" if suffix == "%" else f"{number} {suffix}"
+
+
+def iso_duration(seconds: float) -> str:
+    """An offset on the recording's clock as an ISO 8601 duration (for ``<time>``)."""
+    total = max(0, int(seconds)) if math.isfinite(seconds) else 0
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"PT{hours}H{minutes}M{secs}S" if hours else f"PT{minutes}M{secs}S"
+
+
+def act_label(act: Act | str) -> str:
+    """Human label of an act; unknown acts are shown by their value, never hidden."""
+    value = act.value if isinstance(act, Act) else str(act)
+    return ACT_LABELS.get(value, value.replace("_", " ").capitalize())
+
+
+def score_band(score: float | None) -> str:
+    """CSS band of a 0-100 score: good (>= 75), mid (>= 50), poor, or none."""
+    if score is None or not math.isfinite(score):
+        return "none"
+    return "good" if score >= 75 else "mid" if score >= 50 else "poor"
+
+
+# --------------------------------------------------------------------------- view model
+
+
+@dataclass(frozen=True)
+class Quote:
+    """An Evidence ready to show: who, when, what, and the transcript anchor if known."""
+
+    time: str
+    speaker: str
+    role: str
+    text: str
+    note: str
+    anchor: str | None
+
+
+@dataclass(frozen=True)
+class Tile:
+    key: str
+    label: str
+    number: str
+    suffix: str
+    defined: bool
+    target: str
+    detail: str
+    confidence: str
+    reasons: tuple[str, ...]
+    band: str
+    score: float | None
+    evidence: tuple[Quote, ...]
+
+
+@dataclass(frozen=True)
+class DimensionView:
+    label: str
+    score: float
+    band: str
+    weight: float
+    explanation: str
+    metric: str
+    is_focus: bool
+
+
+@dataclass(frozen=True)
+class RescueView:
+    number: int
+    time: str
+    kind: str
+    kind_class: str
+    severity: int
+    severity_reasons: tuple[str, ...]
+    interrupted: bool
+    cue: Quote | None
+    response: Quote
+    alternative: str
+
+
+@dataclass(frozen=True)
+class MomentView:
+    title: str
+    quotes: tuple[Quote, ...]
+    explanation: str
+    alternative: str | None
+    time: str
+
+
+@dataclass(frozen=True)
+class GrowView:
+    letter: str
+    name: str
+    hint: str
+    covered: bool
+    first_at: str | None
+    question: Quote | None
+    order_position: int | None
+
+
+@dataclass(frozen=True)
+class Row:
+    """One transcript sentence."""
+
+    index: int
+    anchor: str
+    time: str
+    iso: str
+    speaker: str
+    role: str
+    new_turn: bool
+    act: str
+    act_label: str
+    rule: str
+    grow: str | None
+    text: str
+    rescue: int | None
+    rescue_part: str | None
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: float
+    y: float
+    w: float
+    h: float
+    title: str
+    css: str = ""
+
+
+@dataclass(frozen=True)
+class Mark:
+    x: float
+    y: float
+    shape: str  # "circle" | "square" | "triangle" | "flag"
+    css: str
+    title: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class LaneView:
+    y: float
+    h: float
+    label: str
+    sub: str
+    css: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    label: str
+
+
+@dataclass(frozen=True)
+class TimelineView:
+    width: float
+    height: float
+    plot_left: float
+    plot_right: float
+    axis_y: float
+    lanes: tuple[LaneView, ...]
+    bars: tuple[Rect, ...]
+    silences: tuple[Rect, ...]
+    marks: tuple[Mark, ...]
+    ticks: tuple[Tick, ...]
+    summary: str
+    note: str
+    silence_min: str
+
+
+@dataclass(frozen=True)
+class Page:
+    title: str
+    heading: str
+    csp: str
+    leader: str
+    coachee: str | None
+    duration: str
+    roles_reason: str
+    roles_confidence: str
+    roles_inferred: bool
+    confidence: str
+    reasons: tuple[str, ...]
+    overall: float
+    overall_text: str
+    overall_band: str
+    rubric_id: str
+    rubric_version: str
+    schema: str
+    generated_by: str
+    focus: str
+    focus_dimension: DimensionView | None
+    dimensions: tuple[DimensionView, ...]
+    tiles: tuple[Tile, ...]
+    low_tiles: int
+    rescues: tuple[RescueView, ...]
+    best: MomentView | None
+    redo: MomentView | None
+    grow: tuple[GrowView, ...]
+    grow_reported: bool
+    grow_in_order: bool
+    grow_order_detail: str
+    grow_sequence: str
+    debrief: tuple[tuple[str, str | None], ...]
+    timeline: TimelineView
+    rows: tuple[Row, ...]
+    act_counts: tuple[tuple[str, str, int], ...]
+    question_count: int
+
+
+# --------------------------------------------------------------------------- people
+
+
+@dataclass(frozen=True)
+class _People:
+    names: dict[str, str]
+    leader: str
+    coachee: str | None
+
+    def name(self, label: str) -> str:
+        return self.names.get(label, label)
+
+    def role(self, label: str) -> str:
+        return "leader" if label == self.leader else "coachee" if label == self.coachee else "other"
+
+
+def _people(sc: Scorecard) -> _People:
+    return _People(dict(sc.speakers), sc.roles.leader, sc.roles.coachee)
+
+
+def _quote(e: Evidence, people: _People) -> Quote:
+    anchor = f"s-{e.sentence_index}" if e.sentence_index is not None else None
+    return Quote(format_clock(e.start), people.name(e.speaker), people.role(e.speaker), e.text, e.note, anchor)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _dimension_views(dims: tuple[DimensionScore, ...]) -> tuple[DimensionView, ...]:
+    focus_key = max(dims, key=lambda d: d.gap).key if dims else None
+    return tuple(
+        DimensionView(d.label, d.score, score_band(d.score), d.weight, d.explanation, d.metric_key,
+                      d.key == focus_key)
+        for d in dims
+    )
+
+
+def _tile(m: Metric, dims: dict[str, DimensionScore], people: _People, page_reasons: set[str]) -> Tile:
+    """A metric tile; reasons already listed in the page banner are not repeated."""
+    number, suffix = metric_parts(m.value, m.unit)
+    dim = dims.get(m.key)
+    rel = m.reliability
+    reasons = tuple(r for r in rel.reasons if r not in page_reasons)
+    return Tile(
+        m.key, m.label, number, suffix, number != "n/a", m.target, m.detail,
+        _conf(rel.confidence), reasons, score_band(dim.score if dim else None),
+        dim.score if dim else None, tuple(_quote(e, people) for e in m.evidence),
+    )
+
+
+def _conf(c: Confidence | str) -> str:
+    return c.value if isinstance(c, Confidence) else str(c)
+
+
+def _rescue_view(n: int, r: RescueMoment, people: _People) -> RescueView:
+    kind = r.kind.value if isinstance(r.kind, Act) else str(r.kind)
+    return RescueView(
+        n, format_clock(r.time), act_label(r.kind), kind, int(r.severity), tuple(r.severity_reasons),
+        r.interrupted, _quote(r.cue, people) if r.cue else None, _quote(r.response, people),
+        r.alternative,
+    )
+
+
+def _moment_view(m: Moment | None, people: _People) -> MomentView | None:
+    if m is None:
+        return None
+    quotes = tuple(_quote(e, people) for e in m.evidence)
+    time = quotes[0].time if quotes else ""
+    return MomentView(m.title, quotes, m.explanation, m.alternative, time)
+
+
+def _grow_views(g: GrowCoverage, people: _People) -> tuple[GrowView, ...]:
+    by_stage = {c.stage: c for c in g.stages}
+    covered = sorted((c for c in g.stages if c.covered and c.first_at is not None), key=lambda c: c.first_at)
+    position = {c.stage: i + 1 for i, c in enumerate(covered)}
+    views = []
+    for stage in GROW_ORDER:
+        c = by_stage.get(stage)
+        views.append(GrowView(
+            stage.value[0].upper(), stage.value.capitalize(), GROW_HINTS[stage], bool(c and c.covered),
+            format_clock(c.first_at) if c and c.first_at is not None else None,
+            _quote(c.question, people) if c and c.question else None, position.get(stage),
+        ))
+    return tuple(views)
+
+
+def _grow_sequence(g: GrowCoverage) -> str:
+    covered = sorted((c for c in g.stages if c.covered and c.first_at is not None), key=lambda c: c.first_at)
+    return " → ".join(c.stage.value.capitalize() for c in covered)
+
+
+def _rows(sc: Scorecard, people: _People) -> tuple[Row, ...]:
+    parts: dict[int, tuple[int, str]] = {}
+    for n, r in enumerate(sc.rescues, start=1):
+        if r.cue is not None and r.cue.sentence_index is not None:
+            parts.setdefault(r.cue.sentence_index, (n, "cue"))
+        if r.response.sentence_index is not None:
+            parts[r.response.sentence_index] = (n, "response")
+    rows, prev = [], None
+    for s in sc.sentences:
+        act = s.act.value if isinstance(s.act, Act) else str(s.act)
+        rescue, part = parts.get(s.index, (None, None))
+        new_turn = prev is None or (s.speaker, s.turn_index) != (prev.speaker, prev.turn_index)
+        rows.append(Row(
+            s.index, f"s-{s.index}", format_clock(s.start), iso_duration(s.start), people.name(s.speaker),
+            people.role(s.speaker),
+            new_turn, act, act_label(s.act), s.rule, s.grow.value.capitalize() if s.grow else None,
+            s.text, rescue, part,
+        ))
+        prev = s
+    return tuple(rows)
+
+
+def _act_counts(sc: Scorecard) -> tuple[tuple[str, str, int], ...]:
+    counts: dict[str, int] = {}
+    for s in sc.sentences:
+        if s.speaker == sc.roles.leader:
+            key = s.act.value if isinstance(s.act, Act) else str(s.act)
+            counts[key] = counts.get(key, 0) + 1
+    order = list(ACT_LABELS) + sorted(k for k in counts if k not in ACT_LABELS)
+    return tuple((k, act_label(k), counts[k]) for k in order if k in counts)
+
+
+# --------------------------------------------------------------------------- timeline
+
+
+def _segments(sc: Scorecard) -> tuple[tuple[tuple[str, float, float], ...], str]:
+    """Speech segments to draw, and a note when they had to be derived from sentences."""
+    if sc.timeline:
+        return tuple(sorted(sc.timeline, key=lambda t: t[1])), ""
+    if sc.sentences:
+        segs = tuple((s.speaker, s.start, s.end) for s in sc.sentences)
+        return segs, "No speech segments were recorded; the bars show sentence times instead."
+    return (), "No speech was found, so there is nothing to draw."
+
+
+def _silences(segs: tuple[tuple[str, float, float], ...], duration: float) -> list[tuple[float, float]]:
+    """Gaps >= SILENCE_MARK_S between speech (any speaker), in seconds."""
+    gaps, covered_to = [], 0.0
+    for _, start, end in segs:
+        if start - covered_to >= SILENCE_MARK_S and covered_to > 0:
+            gaps.append((covered_to, start))
+        covered_to = max(covered_to, end)
+    return gaps
+
+
+def _tick_step(duration: float) -> float:
+    for step in (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600):
+        if duration / step <= 10:
+            return float(step)
+    return 7200.0
+
+
+def _lane_order(sc: Scorecard, segs) -> list[str]:
+    seen = [label for label, _ in sc.speakers]
+    seen += [s for s, _, _ in segs if s not in seen]
+    first = [x for x in (sc.roles.leader, sc.roles.coachee) if x]
+    return first + [x for x in dict.fromkeys(seen) if x not in first]
+
+
+def _timeline(sc: Scorecard, people: _People) -> TimelineView:
+    segs, note = _segments(sc)
+    duration = max([sc.duration_s] + [e for _, _, e in segs] + [1.0])
+    plot_w = TL_WIDTH - TL_LEFT - TL_RIGHT
+
+    def x(t: float) -> float:
+        return round(TL_LEFT + plot_w * max(0.0, min(t, duration)) / duration, 2)
+
+    lanes, lane_y, y = [], {}, TL_MARK_H + TL_GAP  # first row: rescue flags
+    q_row_y = None
+    for label in _lane_order(sc, segs):
+        role = people.role(label)
+        lanes.append(LaneView(y, TL_LANE_H, people.name(label), role.capitalize(), role))
+        lane_y[label] = y
+        y += TL_LANE_H + TL_GAP
+        if label == sc.roles.leader:
+            q_row_y, y = y, y + TL_MARK_H + TL_GAP
+    bars = tuple(
+        Rect(x(s), lane_y[spk], max(1.0, round(x(e) - x(s), 2)), TL_LANE_H,
+             f"{people.name(spk)} {format_clock(s)}–{format_clock(e)}", people.role(spk))
+        for spk, s, e in segs if spk in lane_y
+    )
+    gaps = _silences(segs, duration)
+    top, bottom = TL_MARK_H + TL_GAP - 4, y - TL_GAP + 4
+    silences = tuple(
+        Rect(x(a), top, max(1.5, round(x(b) - x(a), 2)), bottom - top,
+             f"Silence {format_duration(b - a)} at {format_clock(a)}")
+        for a, b in gaps
+    )
+    marks = _question_marks(sc, x, q_row_y) + _rescue_marks(sc, x)
+    step = _tick_step(duration)
+    ticks = tuple(Tick(x(t * step), format_clock(t * step)) for t in range(int(duration // step) + 1))
+    summary = _timeline_summary(sc, people, segs, gaps, duration)
+    return TimelineView(TL_WIDTH, y + 22, TL_LEFT, TL_WIDTH - TL_RIGHT, y, tuple(lanes), bars, silences,
+                        marks, ticks, summary, note, f"{SILENCE_MARK_S:g} s")
+
+
+_Q_SHAPES = {Act.OPEN_QUESTION: "circle", Act.CLOSED_QUESTION: "square", Act.LEADING_QUESTION: "triangle"}
+
+
+def _question_marks(sc: Scorecard, x, row_y: float | None) -> tuple[Mark, ...]:
+    if row_y is None:
+        return ()
+    cy = row_y + TL_MARK_H / 2
+    return tuple(
+        Mark(x(s.start), cy, _Q_SHAPES.get(s.act, "square"), s.act.value,
+             f"{format_clock(s.start)} {act_label(s.act)}: {s.text}")
+        for s in sc.sentences
+        if s.speaker == sc.roles.leader and isinstance(s.act, Act) and s.act.is_question
+    )
+
+
+def _rescue_marks(sc: Scorecard, x) -> tuple[Mark, ...]:
+    return tuple(
+        Mark(x(r.time), TL_MARK_H / 2, "flag", f"sev{max(1, min(3, int(r.severity)))}",
+             f"Rescue {n} at {format_clock(r.time)}: {act_label(r.kind)} (severity {r.severity} of 3)", str(n))
+        for n, r in enumerate(sc.rescues, start=1)
+    )
+
+
+def _timeline_summary(sc, people: _People, segs, gaps, duration: float) -> str:
+    talk: dict[str, float] = {}
+    for spk, s, e in segs:
+        talk[spk] = talk.get(spk, 0.0) + max(0.0, e - s)
+    total = sum(talk.values()) or 1.0
+    shares = "; ".join(f"{people.name(k)} spoke {100 * v / total:.0f}% of the speech time" for k, v in talk.items())
+    questions = sum(1 for s in sc.sentences if s.speaker == sc.roles.leader and s.act.is_question)
+    rescues = ", ".join(format_clock(r.time) for r in sc.rescues)
+    rescue_text = f"Rescue moments at {rescues}" if rescues else "No rescue moments"
+    longest = max(gaps, key=lambda g: g[1] - g[0], default=None)
+    mark = f"{SILENCE_MARK_S:g} s"
+    sil = (f"{len(gaps)} silences of {mark} or more, the longest {format_duration(longest[1] - longest[0])} "
+           f"at {format_clock(longest[0])}" if longest else f"No silences of {mark} or more")
+    return (f"{format_duration(duration)} conversation. {shares or 'No speech'}. {questions} leader questions. "
+            f"{rescue_text}. {sil}.")
+
+
+# --------------------------------------------------------------------------- page
+
+
+def build_page(sc: Scorecard, title: str | None = None) -> Page:
+    """The typed view of a Scorecard that the template renders (no markup here)."""
+    people = _people(sc)
+    dims = _dimension_views(sc.score.dimensions)
+    dim_by_metric = {d.metric_key: d for d in sc.score.dimensions}
+    banner_reasons = set(sc.reliability.reasons) if sc.reliability.confidence != Confidence.HIGH else set()
+    tiles = tuple(_tile(m, dim_by_metric, people, banner_reasons) for m in sc.metrics)
+    leader = people.name(sc.roles.leader)
+    coachee = people.name(sc.roles.coachee) if sc.roles.coachee else None
+    pair = leader + (f" with {coachee}" if coachee else "")
+    return Page(
+        title=title or f"Coaching scorecard: {pair}", heading=title or pair, csp=CSP, leader=leader, coachee=coachee,
+        duration=format_duration(sc.duration_s), roles_reason=sc.roles.reason,
+        roles_confidence=_conf(sc.roles.confidence), roles_inferred=sc.roles.inferred,
+        confidence=_conf(sc.reliability.confidence), reasons=tuple(sc.reliability.reasons),
+        overall=sc.score.overall, overall_text=f"{sc.score.overall:.0f}", overall_band=score_band(sc.score.overall),
+        rubric_id=sc.score.rubric_id, rubric_version=sc.score.rubric_version, schema=sc.schema,
+        generated_by=sc.generated_by, focus=sc.focus.strip(),
+        focus_dimension=next((d for d in dims if d.is_focus), None), dimensions=dims, tiles=tiles,
+        low_tiles=sum(1 for t in tiles if t.confidence == Confidence.LOW.value),
+        rescues=tuple(_rescue_view(n, r, people) for n, r in enumerate(sc.rescues, start=1)),
+        best=_moment_view(sc.best_question, people), redo=_moment_view(sc.redo_moment, people),
+        grow=_grow_views(sc.grow, people), grow_reported=bool(sc.grow.stages), grow_in_order=sc.grow.in_order,
+        grow_order_detail=sc.grow.order_detail, grow_sequence=_grow_sequence(sc.grow),
+        debrief=tuple((d.question, d.prefill) for d in sc.debrief),
+        timeline=_timeline(sc, people), rows=_rows(sc, people), act_counts=_act_counts(sc),
+        question_count=sum(1 for s in sc.sentences if s.speaker == sc.roles.leader and s.act.is_question),
+    )
+
+
+def get_environment() -> jinja2.Environment:
+    """The shared Jinja2 environment (autoescaping, strict undefined), created on first use.
+
+    Other pages (e.g. a trend page) can reuse it and ``{% include "_base.css.j2" %}``."""
+    return _environment()
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(clock=format_clock, duration=format_duration, metric=format_metric_value)
+    return env
+
+
+def render_scorecard_html(scorecard: Scorecard, *, title: str | None = None) -> str:
+    """The scorecard as one self-contained HTML document (UTF-8 text, no external requests)."""
+    page = build_page(scorecard, title)
+    return _environment().get_template("scorecard.html.j2").render(page=page)
