@@ -52,6 +52,7 @@ def sentence_offsets(text: str, nlp: Any = None, doc: Any = None) -> list[tuple[
         doc = nlp(text)
     if doc is not None:
         cuts |= _parser_cuts(text, doc, cuts)
+    cuts |= _question_start_cuts(text, cuts)
     bounds = [0, *sorted(c for c in cuts if 0 < c < len(text)), len(text)]
     out = []
     for a, b in zip(bounds, bounds[1:]):
@@ -87,6 +88,34 @@ def _parser_cuts(text: str, doc: Any, punct_cuts: set[int]) -> set[int]:
         if left >= MIN_PARSER_SENT_WORDS and right >= MIN_PARSER_SENT_WORDS:
             keep.add(c)
     return keep
+
+
+def _question_start_cuts(text: str, cuts: set[int]) -> set[int]:
+    """Cut before a direct question ("what do you ...", "tell me ...") that starts
+    after at least MIN_PARSER_SENT_WORDS words of an unpunctuated stretch, unless the
+    word before embeds it ("I know what you ...", "ask how")."""
+    keep = set()
+    for m in _QUESTION_START.finditer(text):
+        c = m.start()
+        lo = max([e for e in cuts if e <= c], default=0)
+        before = _WORD.findall(text[lo:c].lower())
+        if len(before) < MIN_PARSER_SENT_WORDS or before[-1] in _EMBEDDING_WORDS:
+            continue
+        keep.add(c)
+    return keep
+
+
+_QUESTION_START = re.compile(
+    r"\b(?:(?:and |so |but |okay |ok )?(?:what|how|why|when|where|who|which)(?: \w+)? "
+    r"(?:do|did|does|are|is|was|were|would|could|can|will|have|has|should) "
+    r"(?:you|we|they|he|she|i)|tell me|walk me through|help me understand)\b",
+    re.I,
+)
+_EMBEDDING_WORDS = frozenset(
+    "know knew wonder wondering wondered ask asked asking understand see saw tell told "
+    "remember about of is was that's on sure idea like matter decide figure out explain "
+    "me think thinking learn show discuss consider care mind to or if".split()
+)
 
 
 def _strip(text: str, a: int, b: int) -> tuple[int, int]:

@@ -1,0 +1,260 @@
+"""Coaching acts: one act per sentence, with the rule that decided it."""
+
+import pytest
+
+from analysis.acts import classify_sentence, label_transcript
+from analysis.types import Act, GrowStage, Speaker, Transcript, Turn
+
+
+def leader(text, **kw):
+    return classify_sentence(text, is_leader=True, **kw)
+
+
+def act(text, **kw):
+    return leader(text, **kw)[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What options have you considered?",
+        "How did that land?",
+        "Tell me more about that.",
+        "Walk me through it.",
+        "Help me understand what happened",
+        "what do you think",  # no "?" (ASR dropped it)
+        "so how are things going",
+        "Why is that important to you?",
+        "Could you describe what a good week looks like?",
+        "I'm wondering what you make of that.",
+        "Say more about that.",
+    ],
+)
+def test_open_questions(text):
+    assert act(text) is Act.OPEN_QUESTION
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Did you send it?",
+        "Is that the main issue?",
+        "How many deals slipped?",
+        "Tuesday or Wednesday?",
+        "did you send it",  # auxiliary inversion without "?"
+        "are you going to the review",
+        "You sent it, right?",  # tag question
+        "She agreed to it, didn't she?",
+        "Okay?",
+        "You talked to her?",  # declarative with rising intonation
+        "Any questions?",
+        "I wonder if she knows.",
+    ],
+)
+def test_closed_questions(text):
+    assert act(text) is Act.CLOSED_QUESTION
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Have you thought about calling the decision maker directly?",
+        "Why don't you send her the checklist?",
+        "Wouldn't it be easier to ask her?",
+        "Don't you think she is ready?",
+        "What if you just told her?",
+        "How about trying a shorter meeting?",
+        "Have you tried giving her a deadline",
+        "Would it help to write it down?",
+    ],
+)
+def test_leading_questions(text):
+    assert act(text) is Act.LEADING_QUESTION
+
+
+def test_have_you_thought_about_a_wh_clause_is_not_leading():
+    assert act("Have you thought about what you want?") is Act.CLOSED_QUESTION
+    assert act("What options have you considered?") is Act.OPEN_QUESTION
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You should give her a template.",
+        "What I'd do is call him.",
+        "Just send it.",
+        "My suggestion is to wait a week.",
+        "I'd recommend a shorter agenda.",
+        "You need to talk to her today.",
+        "Make sure you send the notes.",
+        "Give her a template.",
+        "Don't wait for her to ask.",
+        "It's important to follow up in writing.",
+        "If I were you I'd escalate it.",
+    ],
+)
+def test_advice(text):
+    assert act(text) is Act.ADVICE
+
+
+def test_rhetorical_tag_on_advice_is_advice_not_a_question():
+    assert leader("You should just call her, right?") == (Act.ADVICE, "rhetorical_tag_on_advice")
+    # a lone tag after advice in the same turn belongs to the advice
+    assert leader("Okay?", prev_act=Act.ADVICE) == (Act.ADVICE, "rhetorical_tag_on_advice")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'll call Tom myself.",
+        "Let me handle that.",
+        "Leave it with me.",
+        "I'll take care of the customer.",
+        "I can talk to finance for you.",
+        "I'm going to email the VP tonight.",
+    ],
+)
+def test_takeover(text):
+    assert leader(text) == (Act.TAKEOVER, "first_person_takeover")
+
+
+def test_first_person_future_toward_the_coachee_is_not_a_takeover():
+    assert act("I'll send you the notes.") is not Act.TAKEOVER
+    assert act("Let me ask you something.") is not Act.TAKEOVER
+
+
+@pytest.mark.parametrize(
+    "text, rule",
+    [
+        ("So you're stuck between the two options.", "second_person_declarative"),
+        ("It sounds like she's overwhelmed.", "reflection_frame"),
+        ("You feel like nobody listens.", "reflection_frame"),
+        ("What I'm hearing is that the deadline worries you.", "reflection_frame"),
+        ("So she keeps missing the standup.", "so_summary"),
+    ],
+)
+def test_reflections(text, rule):
+    assert leader(text) == (Act.REFLECTION, rule)
+
+
+def test_echo_of_the_coachee_is_a_reflection():
+    prev = "The pipeline review keeps slipping because marketing never sends the numbers."
+    got = leader("Pipeline review slipping, marketing numbers missing.", prev_other_text=prev)
+    assert got == (Act.REFLECTION, "echoes_coachee")
+
+
+def test_information_and_statement():
+    assert leader("The review moved to Thursday.") == (Act.INFORMATION, "fact_marker")
+    assert leader("That was a tough quarter.") == (Act.STATEMENT, "default_statement")
+
+
+def test_backchannel_needs_short_lone_ack_while_other_holds_floor():
+    assert leader("Mm-hmm.", other_holds_floor=True, turn_word_count=2) == (
+        Act.BACKCHANNEL,
+        "backchannel_short_ack",
+    )
+    assert leader("Got it.", other_holds_floor=True, turn_word_count=2)[0] is Act.BACKCHANNEL
+    # more in the turn: an acknowledgement statement, not a backchannel
+    assert leader("Okay.", other_holds_floor=True, turn_word_count=12) == (
+        Act.STATEMENT,
+        "acknowledgement",
+    )
+    assert leader("Okay.", other_holds_floor=False, turn_word_count=1)[0] is Act.STATEMENT
+    assert act("That is a really long answer.", other_holds_floor=True) is not Act.BACKCHANNEL
+
+
+def test_coachee_sentences_get_no_leader_only_acts():
+    assert classify_sentence("I'll call Tom myself.", is_leader=False)[0] is Act.STATEMENT
+    assert classify_sentence("You should see it.", is_leader=False)[0] is Act.STATEMENT
+    assert classify_sentence("What would you do?", is_leader=False)[0] is Act.OPEN_QUESTION
+
+
+def test_empty_sentence_is_a_statement():
+    assert leader("...") == (Act.STATEMENT, "empty")
+
+
+def _transcript(turns):
+    return Transcript(
+        duration_s=turns[-1].end,
+        speakers=(Speaker("L"), Speaker("C")),
+        turns=tuple(turns),
+    )
+
+
+def test_label_transcript_gives_every_sentence_one_act():
+    tr = _transcript(
+        [
+            Turn("L", 0.0, 4.0, "Hi. What would you like to get out of today?", source_index=0),
+            Turn("C", 4.5, 10.0, "I'm stuck with Tom. I don't know what to do.", source_index=1),
+            Turn("L", 10.0, 10.5, "Mm-hmm.", source_index=2),
+            Turn("C", 10.5, 14.0, "He keeps missing deadlines.", source_index=3),
+            Turn("L", 14.5, 18.0, "I'll call Tom myself. What options do you see", source_index=4),
+        ]
+    )
+    sents = label_transcript(tr, "L", None)
+    assert [s.act for s in sents] == [
+        Act.STATEMENT,
+        Act.OPEN_QUESTION,
+        Act.STATEMENT,
+        Act.STATEMENT,
+        Act.BACKCHANNEL,
+        Act.STATEMENT,
+        Act.TAKEOVER,
+        Act.OPEN_QUESTION,
+    ]
+    assert [s.index for s in sents] == list(range(8))
+    assert [s.turn_index for s in sents] == [0, 0, 1, 1, 2, 3, 4, 4]
+    assert [s.source_index for s in sents] == [0, 0, 1, 1, 2, 3, 4, 4]
+    assert sents[1].grow is GrowStage.GOAL
+    assert sents[7].grow is GrowStage.OPTIONS
+    assert all(s.grow is None for s in sents if not s.act.is_question)
+    assert all(s.rule for s in sents)
+    assert all(0.0 <= s.start <= s.end <= tr.duration_s for s in sents)
+    assert sents[6].start == 14.5 and sents[7].end == 18.0
+
+
+def test_label_transcript_does_not_mutate_and_is_deterministic():
+    tr = _transcript([Turn("L", 0.0, 2.0, "So what happened?"), Turn("C", 2.0, 3.0, "Not much.")])
+    assert label_transcript(tr, "L", None) == label_transcript(tr, "L", None)
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    from models.nlp import load_nlp
+
+    return load_nlp()
+
+
+@pytest.mark.slow
+def test_spacy_imperative_and_unpunctuated_turns(nlp):
+    tr = _transcript(
+        [
+            Turn("C", 0.0, 3.0, "i dont know what to do about the forecast"),
+            Turn("L", 3.0, 9.0, "that was a tough week for the team what do you think you could do next"),
+            Turn("C", 9.0, 12.0, "maybe talk to her"),
+            Turn("L", 12.0, 14.0, "Escalate it to the regional director."),
+        ]
+    )
+    sents = label_transcript(tr, "L", nlp)
+    leader_acts = [(s.act, s.text) for s in sents if s.speaker == "L"]
+    assert leader_acts[0][0] is Act.STATEMENT
+    assert leader_acts[1] == (Act.OPEN_QUESTION, "what do you think you could do next")
+    assert leader_acts[2][0] is Act.ADVICE
+    assert sents[-1].rule == "imperative_pos"
+
+
+@pytest.mark.slow
+def test_load_nlp_is_cached(nlp):
+    from models.nlp import load_nlp
+
+    assert load_nlp() is nlp
+
+
+def test_load_nlp_missing_model_raises_model_missing():
+    from analysis.errors import ModelMissingError
+    from models.nlp import load_nlp
+
+    with pytest.raises(ModelMissingError) as e:
+        load_nlp("no_such_spacy_model_xyz")
+    assert e.value.code == "model_missing"
+    assert "'no_such_spacy_model_xyz' is not installed" in e.value.message
