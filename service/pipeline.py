@@ -1,0 +1,109 @@
+"""The audio half of coachscore: recording -> speaker-attributed Transcript.
+
+decode (PyAV) -> choose diarizer (fails fast on missing weights, before ASR) -> transcribe
+(faster-whisper) -> diarize -> attribute words to speakers. Wall time of every stage is
+recorded in ``TranscriptMeta.stage_timings_s`` (seconds; "total" covers all stages).
+Progress goes through ``hook(stage, completed, total)`` with stages "decode",
+"transcribe", "diarize", "attribute".
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Protocol, TypeVar
+
+from analysis.types import ProgressHook, Transcript, TranscriptMeta, no_progress
+from models.asr import ASR, AsrResult
+from models.audio_types import Audio
+from models.config import ModelConfig
+from models.decode import decode_audio
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+STAGES = ("decode", "transcribe", "diarize", "attribute")
+
+
+class _Diarizer(Protocol):
+    def diarize(self, audio: Audio, *, num_speakers: int | None, min_speakers: int | None,
+                max_speakers: int | None, hook: ProgressHook): ...  # fmt: skip
+
+
+DiarizerFactory = Callable[[str, Audio, ModelConfig], _Diarizer]
+
+
+def transcribe_file(
+    path: Path,
+    config: ModelConfig,
+    hook: ProgressHook = no_progress,
+    *,
+    diarization: str = "auto",
+    num_speakers: int | None = 2,
+    min_speakers: int | None = None,
+    max_speakers: int | None = None,
+    max_duration_s: float | None = None,
+    asr: ASR | None = None,
+    diarizer_factory: DiarizerFactory | None = None,
+) -> Transcript:
+    """Turn the recording at ``path`` into a speaker-attributed Transcript.
+
+    ``diarization`` is "auto" | "channels" | "pyannote" | "default"; speaker counts go to
+    the diarizer. ``asr``/``diarizer_factory`` replace the real models (tests, benchmarks).
+    Raises InputError subclasses for bad audio/options, ModelMissingError, ModelError.
+    """
+    path = Path(path)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    recogniser = asr if asr is not None else _whisper(config)  # resolve the model first
+    audio = _timed(timings, "decode", lambda: decode_audio(path, max_duration_s=max_duration_s))
+    hook("decode", audio.duration_s, audio.duration_s)
+    diarizer = (diarizer_factory or _get_diarizer)(diarization, audio, config)
+    result: AsrResult = _timed(timings, "transcribe", lambda: recogniser.transcribe(audio, hook))
+    dia = _timed(
+        timings,
+        "diarize",
+        lambda: diarizer.diarize(audio, num_speakers=num_speakers, min_speakers=min_speakers,
+                                 max_speakers=max_speakers, hook=hook),  # fmt: skip
+    )
+    meta = TranscriptMeta(
+        source="audio",
+        audio_file=path.name,
+        language=result.language,
+        asr=result.model,
+        diarizer=dia.model,
+        num_channels=audio.num_channels,
+    )
+    transcript = _timed(timings, "attribute", lambda: _attribute(result, dia, audio.duration_s, meta))
+    hook("attribute", 1.0, 1.0)
+    timings["total"] = time.perf_counter() - started
+    log.info("%s: %.1f s of audio transcribed; stage seconds %s", path.name, audio.duration_s,
+             {k: round(v, 2) for k, v in timings.items()})  # fmt: skip
+    return replace(transcript, meta=replace(transcript.meta, stage_timings_s=dict(timings)))
+
+
+def _timed(timings: dict[str, float], stage: str, fn: Callable[[], T]) -> T:
+    t0 = time.perf_counter()
+    value = fn()
+    timings[stage] = time.perf_counter() - t0
+    return value
+
+
+def _whisper(config: ModelConfig) -> ASR:
+    from models.asr import WhisperASR
+
+    return WhisperASR(config)
+
+
+def _get_diarizer(strategy: str, audio: Audio, config: ModelConfig) -> _Diarizer:
+    from models.diarization import get_diarizer
+
+    return get_diarizer(strategy, audio, config)
+
+
+def _attribute(result: AsrResult, dia, duration_s: float, meta: TranscriptMeta) -> Transcript:
+    from analysis.attribution import build_transcript
+
+    return build_transcript(result.words, dia.segments, dia.speakers, duration_s, meta)
