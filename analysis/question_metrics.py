@@ -16,8 +16,8 @@ def act_counts(conv: Conversation) -> Counter[Act]:
 
 
 def question_metrics(conv: Conversation, sig: Signals) -> tuple[Metric, ...]:
-    """Leader questions / statements (backchannels excluded; None with no statements and
-    no questions; with questions but no statements the ratio is the question count),
+    """Leader questions / statements (backchannels excluded; None when the leader said
+    nothing; with no statements the statement count is taken as 1),
     open / all questions, and the share of directive sentences (advice, takeover,
     leading questions) among the leader's non-backchannel sentences."""
     said = [s for s in conv.leader_sentences() if s.act is not Act.BACKCHANNEL]
@@ -27,11 +27,7 @@ def question_metrics(conv: Conversation, sig: Signals) -> tuple[Metric, ...]:
     directive = [s for s in said if s.act in RESCUE_ACTS]
     rel = reliability(sig, "text")
     counts = Counter(s.act.value for s in conv.leader_sentences())
-    ratio = (
-        None if not said
-        else len(questions) / len(statements) if statements
-        else float(len(questions))
-    )
+    ratio = len(questions) / max(1, len(statements)) if said else None
     return (
         metric("question_statement_ratio", "Questions per statement", ratio, "ratio",
                with_sample(rel, len(said), 5, "leader sentences"), "> 1.0",

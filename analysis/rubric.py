@@ -23,14 +23,12 @@ KNOWN_METRICS = frozenset({
 
 
 @dataclass(frozen=True)
-class Dimension:
-    key: str
-    label: str
+class Criterion:
+    """One metric mapped to 0-100 through (metric value, score) points."""
+
     metric: str
-    weight: float
     thresholds: tuple[tuple[float, float], ...]  # (metric value, score 0-100), ascending
-    if_missing: float
-    focus: str
+    if_missing: float = 0.0
 
     def score(self, value: float | None) -> float:
         """Piecewise-linear score in [0, 100]; ``if_missing`` when value is None."""
@@ -43,6 +41,29 @@ class Dimension:
             if value <= x1:
                 return y0 + (y1 - y0) * (value - x0) / (x1 - x0) if x1 > x0 else y1
         return pts[-1][1]
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A rubric dimension: its main metric (``metric``/``thresholds``) and optional
+    ``also`` criteria; the dimension's score is the mean of its criteria's scores."""
+
+    key: str
+    label: str
+    metric: str
+    weight: float
+    thresholds: tuple[tuple[float, float], ...]
+    if_missing: float
+    focus: str
+    also: tuple[Criterion, ...] = ()
+
+    @property
+    def criteria(self) -> tuple[Criterion, ...]:
+        return (Criterion(self.metric, self.thresholds, self.if_missing), *self.also)
+
+    def score(self, value: float | None) -> float:
+        """Score of the main metric alone (see ``Criterion.score``)."""
+        return self.criteria[0].score(value)
 
 
 @dataclass(frozen=True)
@@ -95,23 +116,34 @@ def _text(d: Mapping[str, Any], key: str, name: str, where: str = "") -> str:
 def _dimension(d: Any, where: str, name: str) -> Dimension:
     if not isinstance(d, Mapping):
         raise RubricError(f"rubric {name}: field {where!r} must be a table")
+    main = _criterion(d, where, name)
+    weight = d.get("weight")
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
+        raise RubricError(f"rubric {name}: field '{where}.weight' must be a number > 0, got {weight!r}")
+    also = d.get("also", [])
+    if not isinstance(also, list):
+        raise RubricError(f"rubric {name}: field '{where}.also' must be a list of tables")
+    return Dimension(
+        key=_text(d, "key", name, where), label=_text(d, "label", name, where),
+        metric=main.metric, weight=float(weight), thresholds=main.thresholds,
+        if_missing=main.if_missing, focus=_text(d, "focus", name, where),
+        also=tuple(_criterion(c, f"{where}.also[{i}]", name) for i, c in enumerate(also)),
+    )
+
+
+def _criterion(d: Any, where: str, name: str) -> Criterion:
+    if not isinstance(d, Mapping):
+        raise RubricError(f"rubric {name}: field {where!r} must be a table")
     metric = _text(d, "metric", name, where)
     if metric not in KNOWN_METRICS:
         raise RubricError(
             f"rubric {name}: field '{where}.metric': unknown metric {metric!r} "
             f"(known: {', '.join(sorted(KNOWN_METRICS))})"
         )
-    weight = d.get("weight")
-    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
-        raise RubricError(f"rubric {name}: field '{where}.weight' must be a number > 0, got {weight!r}")
     missing = d.get("if_missing", 0)
     if not _is_score(missing):
         raise RubricError(f"rubric {name}: field '{where}.if_missing' must be a score 0-100, got {missing!r}")
-    return Dimension(
-        key=_text(d, "key", name, where), label=_text(d, "label", name, where), metric=metric,
-        weight=float(weight), thresholds=_thresholds(d.get("thresholds"), f"{where}.thresholds", name),
-        if_missing=float(missing), focus=_text(d, "focus", name, where),
-    )
+    return Criterion(metric, _thresholds(d.get("thresholds"), f"{where}.thresholds", name), float(missing))
 
 
 def _thresholds(pts: Any, where: str, name: str) -> tuple[tuple[float, float], ...]:
@@ -143,18 +175,27 @@ def score(rubric: Rubric, metrics: Sequence[Metric]) -> Score:
     values = {m.key: m for m in metrics}
     dims = []
     for d in rubric.dimensions:
-        m = values.get(d.metric)
-        value = m.value if m is not None else None
-        s = round(d.score(value), 1)
-        shown = "undefined" if value is None else f"{value:g}"
-        target = f" (target {m.target})" if m is not None and m.target else ""
+        parts = [_criterion_score(c, values.get(c.metric)) for c in d.criteria]
+        s = round(sum(p[0] for p in parts) / len(parts), 1)
+        explanation = "; ".join(p[1] for p in parts)
+        if len(parts) > 1:
+            explanation += f"; mean -> {s:g}/100"
+        main = values.get(d.metric)
         dims.append(DimensionScore(
-            d.key, d.label, d.metric, value, s, d.weight, round(d.weight * (100 - s) / 100, 3),
-            f"{d.metric} = {shown}{target} -> {s:g}/100",
+            d.key, d.label, d.metric, main.value if main else None, s, d.weight,
+            round(d.weight * (100 - s) / 100, 3), explanation,
         ))
     total = sum(d.weight for d in dims)
     overall = sum(d.weight * d.score for d in dims) / total
     return Score(round(overall, 1), tuple(dims), rubric.id, rubric.version)
+
+
+def _criterion_score(c: Criterion, m: Metric | None) -> tuple[float, str]:
+    value = m.value if m is not None else None
+    s = c.score(value)
+    shown = "undefined" if value is None else f"{value:g}"
+    target = f" (target {m.target})" if m is not None and m.target else ""
+    return s, f"{c.metric} = {shown}{target} -> {s:.1f}/100".replace(".0/100", "/100")
 
 
 def focus_behaviour(rubric: Rubric, result: Score) -> str:
