@@ -229,8 +229,11 @@ def alembic_config(url: str) -> Any:
 
 def upgrade(url: str, engine: Engine | None = None) -> None:
     """Apply all migrations (idempotent). ``engine`` lets tests reuse a configured engine."""
+    import logging
+
     from alembic import command
 
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     cfg = alembic_config(url)
     if engine is not None:
         with engine.begin() as conn:

@@ -174,9 +174,9 @@ async def create_session(request: Request, ctx: Ctx, caller: Caller, idempotency
         raise ApiError(413, "too_large", f"the upload is larger than the limit of {limit // (1024 * 1024)} MiB")
     form = await read_multipart(request, ctx.storage, "file", limit)
     try:
-        fields = _fields({k: v for k, v in form.fields.items()})
         if form.upload is None:
             raise ApiError(422, "validation_error", "file: field required")
+        fields = _fields(form.fields)
         if fields.callback_url:
             fields.callback_url = webhooks.validate_callback_url(fields.callback_url, ctx.settings.webhook_allow_private)
         _check_rubric(ctx, fields.rubric)
@@ -393,6 +393,8 @@ def _apply_role_change(s: CoachingSession, body: SessionPatch) -> bool:
     if body.swap_roles and body.leader:
         raise ApiError(422, "validation_error", "give either leader or swap_roles, not both")
     if body.leader:
+        if s.transcript_json is not None:
+            _check_speaker(s.transcript_json, body.leader)
         s.leader_hint = body.leader
         return True
     if not body.swap_roles:
@@ -403,6 +405,15 @@ def _apply_role_change(s: CoachingSession, body: SessionPatch) -> bool:
     s.leader_hint = roles["coachee"]
     s.leader_id, s.coachee_id = s.coachee_id, s.leader_id
     return True
+
+
+def _check_speaker(transcript_json: dict, leader: str) -> None:
+    """422 (roles_error) when ``leader`` names no speaker of the stored transcript."""
+    from analysis.roles import AUTO, find_speaker
+    from analysis.transcript_json import transcript_from_dict
+
+    if leader.strip().lower() not in AUTO:
+        find_speaker(transcript_from_dict(transcript_json), leader.strip())
 
 
 def _rename_speaker(s: CoachingSession, role: str, name: str) -> bool:

@@ -1,0 +1,357 @@
+"""REST API: uploads, imports, status, reads, PATCH, DELETE (fake pipeline, real DB)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from conftest import wav_bytes
+from service.processing import FakePipeline
+
+VTT = """WEBVTT
+
+00:00:00.000 --> 00:00:04.000
+Dana: What would you like to focus on today?
+
+00:00:04.500 --> 00:00:09.000
+Sam: I keep missing my deadlines.
+
+00:00:10.000 --> 00:00:13.000
+Dana: What have you tried so far?
+"""
+
+UTTERANCES = {
+    "utterances": [
+        {"speaker": "Dana", "start": 0.0, "end": 3.0, "text": "What is on your mind?"},
+        {"speaker": "Sam", "start": 3.5, "end": 8.0, "text": "The launch is slipping."},
+        {"speaker": "Dana", "start": 9.0, "end": 11.0, "text": "What options do you see?"},
+    ],
+    "roles": {"leader": "Dana"},
+}
+
+
+def _done(api, headers, **fields) -> str:
+    r = api.upload(headers, **fields)
+    assert r.status_code == 202, r.text
+    api.process()
+    return r.json()["id"]
+
+
+def test_upload_returns_202_with_status_url_and_location(api):
+    _, h = api.new_org()
+    r = api.upload(h, leader_name="Dana")
+    assert r.status_code == 202
+    body = r.json()
+    assert body["status"] == "queued" and body["id"].startswith("ses_") and len(body["id"]) >= 24
+    assert body["status_url"] == f"http://testserver/v1/sessions/{body['id']}"
+    assert r.headers["location"] == body["status_url"]
+    status = api.client.get(f"/v1/sessions/{body['id']}", headers=h).json()
+    assert status["status"] == "queued" and status["progress"] == 0.0 and status["audio_stored"] is True
+
+
+def test_job_runs_to_done_with_progress_timings_and_scorecards(api):
+    _, h = api.new_org()
+    sid = _done(api, h, leader_name="Dana", coachee_name="Sam")
+    s = api.client.get(f"/v1/sessions/{sid}", headers=h).json()
+    assert s["status"] == "done" and s["progress"] == 1.0 and s["error"] is None
+    assert set(s["stage_timings_s"]) == {"decode", "transcribe", "diarize", "attribute", "analyze"}
+    assert s["leader"]["name"] == "Dana" and s["coachee"]["name"] == "Sam"
+    assert s["roles"]["leader"] == "S0" and s["overall_score"] == 60.0
+    card = api.client.get(f"/v1/sessions/{sid}/scorecard", headers=h)
+    assert card.status_code == 200 and card.json()["schema"] == "coachscore.scorecard/1"
+    html = api.client.get(f"/v1/sessions/{sid}/scorecard.html", headers=h)
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    tr = api.client.get(f"/v1/sessions/{sid}/transcript", headers=h).json()
+    assert tr["transcript"]["schema"] == "coachscore.transcript/1" and len(tr["transcript"]["turns"]) == 3
+
+
+def test_progress_is_reported_per_stage_while_running(make_api):
+    seen = []
+
+    class Spy(FakePipeline):
+        def transcribe(self, audio, hook):
+            def spy(stage, done, total):
+                hook(stage, done, total)
+                with api.client.app.state.ctx.factory() as db:
+                    from service.db import CoachingSession
+
+                    s = db.get(CoachingSession, sid)
+                    seen.append((s.status, s.stage, s.progress))
+
+            return super().transcribe(audio, spy)
+
+    api = make_api(pipeline=Spy())
+    _, h = api.new_org()
+    sid = api.upload(h).json()["id"]
+    api.process()
+    statuses = [x[0] for x in seen]
+    assert statuses[0] == "transcribing" and "diarizing" in statuses
+    progress = [x[2] for x in seen]
+    assert progress == sorted(progress) and 0 < progress[-1] < 1
+
+
+def test_failed_job_reports_message_and_stage(make_api):
+    api = make_api(pipeline=FakePipeline(fail_stage="diarize"))
+    _, h = api.new_org()
+    sid = _done(api, h)
+    s = api.client.get(f"/v1/sessions/{sid}", headers=h).json()
+    assert s["status"] == "failed"
+    assert s["error"] == {"code": "model_error", "message": "fake failure in stage diarize", "stage": "diarize"}
+    r = api.client.get(f"/v1/sessions/{sid}/scorecard", headers=h)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "not_ready"
+
+
+def test_non_audio_upload_is_415_even_with_audio_extension(api):
+    _, h = api.new_org()
+    r = api.upload(h, data=b"this is not audio at all " * 100, filename="call.wav")
+    assert r.status_code == 415
+    assert r.json() == {"error": {"code": "unsupported_media", "message":
+                        "the file is not a recording in a supported format (wav, mp3, m4a, mp4, webm, ogg, flac)"}}
+    assert list((api.settings.resolved_data_dir() / "tmp").glob("*.part")) == []
+
+
+def test_audio_with_wrong_extension_is_accepted(api):
+    _, h = api.new_org()
+    assert api.upload(h, filename="recording.txt").status_code == 202
+
+
+def test_too_large_upload_is_413_and_leaves_nothing(make_api):
+    api = make_api(max_upload_mb=0.05)  # 52 KB
+    _, h = api.new_org()
+    r = api.upload(h, data=wav_bytes(seconds=3.0))
+    assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
+    data = api.settings.resolved_data_dir()
+    assert list((data / "tmp").glob("*")) == [] and list((data / "audio").rglob("*.*")) == []
+
+
+def test_missing_file_and_bad_fields_are_422(api):
+    _, h = api.new_org()
+    r = api.client.post("/v1/sessions", headers=h, data={"leader": "S0"}, files={"x": ("a", b"1")})
+    assert r.status_code == 422 and r.json()["error"]["message"] == "file: field required"
+    r = api.upload(h, recorded_at="yesterday")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
+    assert r.json()["error"]["message"].startswith("recorded_at:")
+    r = api.upload(h, rubric="missing-rubric")
+    assert r.status_code == 422 and r.json()["error"] == {
+        "code": "unknown_rubric", "message": "rubric 'missing-rubric' is not installed on this server"}
+    r = api.upload(h, surprise="field")
+    assert r.status_code == 422
+
+
+def test_non_multipart_body_is_415(api):
+    _, h = api.new_org()
+    r = api.client.post("/v1/sessions", headers={**h, "content-type": "application/json"}, content=b"{}")
+    assert r.status_code == 415 and r.json()["error"]["code"] == "unsupported_media"
+
+
+def test_idempotency_key_replays_same_request_and_rejects_a_different_one(api):
+    _, h = api.new_org()
+    hk = {**h, "Idempotency-Key": "abc-123"}
+    first = api.upload(hk, leader_name="Dana")
+    again = api.upload(hk, leader_name="Dana")
+    assert first.status_code == again.status_code == 202
+    assert again.json()["id"] == first.json()["id"] and again.json()["idempotent_replay"] is True
+    other = api.upload(hk, leader_name="Someone else")
+    assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_conflict"
+    assert len(api.client.get("/v1/sessions", headers=h).json()["items"]) == 1
+    assert api.process() == 1
+
+
+def test_same_content_is_stored_once(api):
+    _, h = api.new_org()
+    a, b = api.upload(h).json()["id"], api.upload(h).json()["id"]
+    assert a != b
+    assert len(list((api.settings.resolved_data_dir() / "audio").rglob("*.wav"))) == 1
+
+
+def test_import_webvtt_and_utterance_json(api):
+    _, h = api.new_org()
+    r = api.client.post("/v1/sessions/transcript?leader_name=Dana", headers={**h, "content-type": "text/vtt"},
+                        content=VTT.encode())
+    assert r.status_code == 202, r.text
+    vtt_id = r.json()["id"]
+    r = api.client.post("/v1/sessions/transcript", headers=h, json=UTTERANCES)
+    assert r.status_code == 202, r.text
+    json_id = r.json()["id"]
+    assert api.process() == 2
+    vtt = api.client.get(f"/v1/sessions/{vtt_id}", headers=h).json()
+    assert vtt["status"] == "done" and vtt["source"] == "webvtt"
+    assert set(vtt["stage_timings_s"]) == {"analyze"}
+    js = api.client.get(f"/v1/sessions/{json_id}", headers=h).json()
+    assert js["status"] == "done" and js["roles"]["reason"].startswith("leader named in the transcript file")
+
+
+def test_import_malformed_transcripts_are_400_with_the_reason(api):
+    _, h = api.new_org()
+    r = api.client.post("/v1/sessions/transcript", headers={**h, "content-type": "text/vtt"}, content=b"hello")
+    assert r.status_code == 400 and r.json()["error"] == {
+        "code": "transcript_format_error", "message": "line 1: expected the 'WEBVTT' header"}
+    r = api.client.post("/v1/sessions/transcript", headers={**h, "content-type": "application/json"}, content=b"{")
+    assert r.status_code == 400 and r.json()["error"]["message"].startswith("invalid JSON at line 1")
+    r = api.client.post("/v1/sessions/transcript", headers={**h, "content-type": "text/plain"}, content=b"x")
+    assert r.status_code == 415
+
+
+def test_list_filters_and_paginates(api):
+    _, h = api.new_org()
+    ids = [api.upload(h, leader_name="Dana" if i % 2 else "Lee", data=wav_bytes(0.5, freq=300 + i)).json()["id"]
+           for i in range(5)]
+    api.process()
+    seen, cursor = [], None
+    while True:
+        page = api.client.get("/v1/sessions", headers=h, params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        seen += [s["id"] for s in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == list(reversed(ids))
+    dana = api.client.get("/v1/sessions", headers=h, params={"leader": "Dana"}).json()["items"]
+    assert sorted(s["id"] for s in dana) == sorted(ids[1::2])
+    assert api.client.get("/v1/sessions", headers=h, params={"status": "failed"}).json()["items"] == []
+    assert api.client.get("/v1/sessions", headers=h, params={"leader": "Nobody"}).json()["items"] == []
+    bad = api.client.get("/v1/sessions", headers=h, params={"cursor": "garbage!"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_request"
+
+
+def test_patch_swap_roles_rescores_without_retranscribing(make_api):
+    calls = []
+
+    class Counting(FakePipeline):
+        def transcribe(self, audio, hook):
+            calls.append(audio)
+            return super().transcribe(audio, hook)
+
+    api = make_api(pipeline=Counting())
+    _, h = api.new_org()
+    sid = _done(api, h, leader_name="Dana", coachee_name="Sam")
+    r = api.client.patch(f"/v1/sessions/{sid}", headers=h, json={"swap_roles": True})
+    assert r.status_code == 202 and r.json()["status"] == "queued"
+    assert r.json()["leader"]["name"] == "Sam"
+    busy = api.client.patch(f"/v1/sessions/{sid}", headers=h, json={"swap_roles": True})
+    assert busy.status_code == 409 and busy.json()["error"]["code"] == "busy"
+    api.process()
+    s = api.client.get(f"/v1/sessions/{sid}", headers=h).json()
+    assert s["status"] == "done" and s["roles"]["leader"] == "S1" and s["roles"]["coachee"] == "S0"
+    assert len(calls) == 1
+
+
+def test_patch_names_and_unknown_leader(api):
+    _, h = api.new_org()
+    sid = _done(api, h)
+    r = api.client.patch(f"/v1/sessions/{sid}", headers=h, json={"leader_name": "Dana"})
+    assert r.status_code == 202 and r.json()["leader"]["name"] == "Dana"
+    api.process()
+    tr = api.client.get(f"/v1/sessions/{sid}/transcript", headers=h).json()["transcript"]
+    assert tr["speakers"][0] == {"label": "S0", "name": "Dana", "channel": 0}
+    bad = api.client.patch(f"/v1/sessions/{sid}", headers=h, json={"leader": "S7"})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "roles_error"
+    assert "'S7' is not a speaker" in bad.json()["error"]["message"]
+    assert api.client.patch(f"/v1/sessions/{sid}", headers=h, json={"nope": 1}).status_code == 422
+
+
+def test_delete_removes_rows_and_files(api):
+    _, h = api.new_org()
+    sid = _done(api, h)
+    audio = list((api.settings.resolved_data_dir() / "audio").rglob("*.wav"))
+    assert len(audio) == 1
+    assert api.client.delete(f"/v1/sessions/{sid}", headers=h).status_code == 204
+    assert not audio[0].exists()
+    for path in ("", "/transcript", "/scorecard", "/scorecard.html"):
+        assert api.client.get(f"/v1/sessions/{sid}{path}", headers=h).status_code == 404
+    assert api.client.delete(f"/v1/sessions/{sid}", headers=h).status_code == 404
+
+
+def test_delete_keeps_audio_shared_with_another_session(api):
+    _, h = api.new_org()
+    a, b = api.upload(h).json()["id"], api.upload(h).json()["id"]
+    api.client.delete(f"/v1/sessions/{a}", headers=h)
+    api.process()
+    assert api.client.get(f"/v1/sessions/{b}", headers=h).json()["status"] == "done"
+
+
+def test_keep_audio_false_deletes_recording_after_processing(make_api):
+    api = make_api(keep_audio=False)
+    _, h = api.new_org()
+    sid = _done(api, h)
+    s = api.client.get(f"/v1/sessions/{sid}", headers=h).json()
+    assert s["status"] == "done" and s["audio_stored"] is False
+    assert list((api.settings.resolved_data_dir() / "audio").rglob("*.wav")) == []
+    assert api.client.patch(f"/v1/sessions/{sid}", headers=h, json={"leader": "S1"}).status_code == 202
+    api.process()
+    assert api.client.get(f"/v1/sessions/{sid}", headers=h).json()["roles"]["leader"] == "S1"
+
+
+def test_recorded_at_is_kept(api):
+    _, h = api.new_org()
+    sid = _done(api, h, recorded_at="2026-03-04T10:00:00Z")
+    s = api.client.get(f"/v1/sessions/{sid}", headers=h).json()
+    assert datetime.fromisoformat(s["recorded_at"]) == datetime(2026, 3, 4, 10, tzinfo=timezone.utc)
+
+
+def test_webhook_is_signed_with_the_org_secret(api):
+    from service.db import Org
+    from service.webhooks import SIGNATURE_HEADER, verify
+
+    org_id, h = api.new_org()
+    sid = _done(api, h, callback_url="http://127.0.0.1:9/hook")
+    assert len(api.sent) == 1
+    url, body, headers = api.sent[0]
+    assert url == "http://127.0.0.1:9/hook"
+    with api.client.app.state.ctx.factory() as db:
+        secret = db.get(Org, org_id).webhook_secret
+    assert verify(secret, body, headers[SIGNATURE_HEADER])
+    assert not verify("another-secret", body, headers[SIGNATURE_HEADER])
+    doc = json.loads(body)
+    assert doc["event"] == "session.done" and doc["session_id"] == sid and doc["error"] is None
+
+
+def test_webhook_retries_with_backoff_then_gives_up(make_api):
+    from service.db import WebhookDelivery
+
+    api = make_api(webhook_status=500, webhook_max_attempts=3)
+    _, h = api.new_org()
+    _done(api, h, callback_url="http://127.0.0.1:9/hook")
+    for _ in range(3):
+        api.runner.worker.webhooks.deliver_due(api.runner.worker.factory)
+    assert len(api.sent) == 3
+    with api.client.app.state.ctx.factory() as db:
+        d = db.query(WebhookDelivery).one()
+        assert (d.status, d.attempts, d.last_error) == ("failed", 3, "HTTP 500")
+
+
+def test_webhook_backoff_delays_the_retry(make_api):
+    from service.db import WebhookDelivery
+
+    api = make_api(webhook_status=503, webhook_backoff_s=60)
+    _, h = api.new_org()
+    _done(api, h, callback_url="http://127.0.0.1:9/hook")
+    api.runner.worker.webhooks.deliver_due(api.runner.worker.factory)
+    assert len(api.sent) == 1  # the retry is a minute away
+    with api.client.app.state.ctx.factory() as db:
+        d = db.query(WebhookDelivery).one()
+        assert d.status == "pending" and d.attempts == 1
+        assert (d.next_attempt_at - d.created_at).total_seconds() > 55
+
+
+def test_callback_url_must_be_public_http_by_default(make_api):
+    api = make_api(webhook_allow_private=False)
+    _, h = api.new_org()
+    r = api.upload(h, callback_url="http://127.0.0.1/hook")
+    assert r.status_code == 422 and "loopback or private" in r.json()["error"]["message"]
+    r = api.upload(h, callback_url="ftp://example.com/x")
+    assert r.status_code == 422 and r.json()["error"]["message"] == "callback_url must be an absolute http(s) URL"
+    assert api.upload(h, callback_url="https://hooks.example.com/cs").status_code == 202
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_health_endpoints(api, path):
+    r = api.client.get(path)
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+    assert r.headers["x-request-id"]
+
+
+def test_request_id_is_echoed(api):
+    r = api.client.get("/healthz", headers={"X-Request-ID": "req-42"})
+    assert r.headers["x-request-id"] == "req-42"
