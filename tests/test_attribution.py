@@ -1,0 +1,130 @@
+"""Words -> speakers, turns and overlaps, on hand-built words and segments."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from analysis.attribution import attribute_words, build_transcript, find_overlaps, join_words
+from analysis.types import Overlap, Segment, Speaker, TranscriptMeta, Word
+
+SPEAKERS = (Speaker("S0"), Speaker("S1"))
+
+
+def words(*items: tuple[str, float, float]) -> list[Word]:
+    return [Word(text, start, end) for text, start, end in items]
+
+
+def transcript(ws, segs, duration=30.0):
+    return build_transcript(ws, segs, SPEAKERS, duration, TranscriptMeta())
+
+
+def test_words_go_to_the_speaker_with_most_overlap_and_turns_are_maximal_runs():
+    segs = [Segment("S0", 0.0, 3.0), Segment("S1", 3.2, 6.0)]
+    ws = words((" What", 0.1, 0.4), (" now?", 0.4, 0.9), (" We", 3.1, 3.5), (" ship.", 3.5, 4.0))
+    t = transcript(ws, segs)
+    assert [w.speaker for w in t.words] == ["S0", "S0", "S1", "S1"]
+    assert [(x.speaker, x.start, x.end, x.text) for x in t.turns] == [
+        ("S0", 0.1, 0.9, "What now?"),
+        ("S1", 3.1, 4.0, "We ship."),
+    ]
+    assert t.overlaps == () and not any(x.overlapped for x in t.turns)
+
+
+def test_short_reply_inside_the_other_speakers_long_segment_is_not_swallowed():
+    # S0's diarization segment bridges S1's "Yes." (0.4 s); Whisper stretched the word
+    # back across the pause so it overlaps S0's segment far more than S1's.
+    segs = [Segment("S0", 0.0, 10.0), Segment("S1", 5.6, 6.0)]
+    ws = words((" Is", 4.0, 4.3), (" it?", 4.3, 4.6), (" Yes.", 4.6, 6.0), (" Good.", 7.0, 7.5))
+    t = transcript(ws, segs)
+    assert [w.speaker for w in t.words] == ["S0", "S0", "S1", "S0"]
+    assert [(x.speaker, x.text) for x in t.turns] == [("S0", "Is it?"), ("S1", "Yes."), ("S0", "Good.")]
+    assert t.turns[1].overlapped is True
+    assert t.overlaps == (Overlap(5.6, 6.0, ("S0", "S1")),)
+
+
+def test_short_reply_at_the_edge_of_the_next_long_segment():
+    # "Mm-hmm" stretched forward into S0's next segment: S1's short segment wins.
+    segs = [Segment("S1", 2.0, 2.5), Segment("S0", 2.4, 9.0)]
+    ws = words((" Mm-hmm.", 2.1, 3.0), (" So", 3.0, 3.3), (" anyway", 3.3, 3.8))
+    assert attribute_words(ws, segs) == ["S1", "S0", "S0"]
+
+
+def test_a_short_segment_claims_at_most_three_words():
+    segs = [Segment("S0", 0.0, 10.0), Segment("S1", 4.0, 5.2)]
+    ws = words(*[(f" w{i}", 4.0 + 0.25 * i, 4.25 + 0.25 * i) for i in range(5)])
+    labels = attribute_words(ws, segs)
+    assert labels.count("S1") == 3 and labels.count("S0") == 2
+
+
+def test_long_segments_of_both_speakers_use_plain_overlap():
+    segs = [Segment("S0", 0.0, 5.0), Segment("S1", 4.0, 9.0)]
+    ws = words((" end", 3.8, 4.6), (" start", 4.6, 5.5))
+    assert attribute_words(ws, segs) == ["S0", "S1"]
+
+
+def test_nearest_segment_within_a_second_else_unattributed():
+    segs = [Segment("S0", 0.0, 2.0), Segment("S1", 5.0, 7.0)]
+    ws = words((" near0", 2.3, 2.6), (" near1", 4.2, 4.5), (" alone", 12.0, 12.5))
+    t = transcript(ws, segs)
+    assert [w.speaker for w in t.words] == ["S0", "S1", None]
+    assert [x.text for x in t.turns] == ["near0", "near1"]  # unattributed word in no turn
+
+
+def test_unattributed_word_does_not_split_a_turn():
+    segs = [Segment("S0", 0.0, 2.0), Segment("S0", 5.0, 6.0)]
+    ws = words((" a", 0.5, 0.8), (" lost", 3.2, 3.6), (" b", 5.1, 5.4))
+    t = transcript(ws, segs)
+    assert [w.speaker for w in t.words] == ["S0", None, "S0"]
+    assert [(x.speaker, x.text) for x in t.turns] == [("S0", "a b")]
+
+
+def test_overlaps_are_merged_intervals_of_different_speakers():
+    segs = [Segment("S0", 0.0, 4.0), Segment("S0", 3.0, 6.0), Segment("S1", 2.0, 5.0)]
+    assert find_overlaps(sorted(segs, key=lambda s: s.start)) == (Overlap(2.0, 5.0, ("S0", "S1")),)
+    assert find_overlaps([Segment("S0", 0, 2), Segment("S1", 2, 3)]) == ()
+
+
+def test_inputs_are_not_mutated_and_speakers_from_segments_are_added():
+    segs = [Segment("S2", 1.0, 2.0), Segment("S0", 0.0, 1.0)]
+    ws = words((" b", 1.2, 1.5), (" a", 0.2, 0.5))
+    before = (list(ws), list(segs))
+    t = transcript(ws, segs, duration=1.0)
+    assert (ws, segs) == before
+    assert [w.text for w in t.words] == [" a", " b"]
+    assert t.segments == (Segment("S0", 0.0, 1.0), Segment("S2", 1.0, 2.0))
+    assert t.speaker_labels() == ("S0", "S1", "S2")
+    assert t.duration_s == 2.0
+
+
+def test_empty_input_gives_an_empty_transcript():
+    t = transcript([], [], duration=5.0)
+    assert (t.turns, t.words, t.overlaps, t.duration_s) == ((), (), (), 5.0)
+
+
+@pytest.mark.parametrize(
+    "texts, expected",
+    [([" Hello,", " world."], "Hello, world."), (["Hello", "world"], "Hello world"), ([], "")],
+)
+def test_join_words(texts, expected):
+    assert join_words([Word(t, 0, 1) for t in texts]) == expected
+
+
+times = st.floats(min_value=0.0, max_value=60.0, allow_nan=False)
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(["S0", "S1"]), times, st.floats(0.05, 8.0)), max_size=12),
+    st.lists(st.tuples(times, st.floats(0.0, 2.0)), max_size=30),
+)
+def test_invariants(raw_segs, raw_words):
+    segs = [Segment(s, a, a + d) for s, a, d in raw_segs]
+    ws = [Word(" w", a, a + d) for a, d in raw_words]
+    t = transcript(ws, segs)
+    labels = set(t.speaker_labels())
+    assert all(turn.speaker in labels for turn in t.turns)
+    assert [w.start for w in t.words] == sorted(w.start for w in t.words)
+    assert sum(len(turn.words) for turn in t.turns) == sum(w.speaker is not None for w in t.words)
+    assert all(a.speaker != b.speaker for a, b in zip(t.turns, t.turns[1:]))
+    assert t.duration_s >= max([w.end for w in ws] + [s.end for s in segs] + [0.0])
