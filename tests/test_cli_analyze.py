@@ -1,0 +1,126 @@
+"""``coachscore analyze``: transcripts in, JSON/HTML out, one-line errors with exit code 2."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from service import cli_analyze
+from service.cli import app
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+UTTERANCES = {
+    "roles": {"leader": "Dana"},
+    "utterances": [
+        {"speaker": "Dana", "start": 0, "end": 3, "text": "What would you like to focus on?"},
+        {"speaker": "Sam", "start": 4, "end": 9, "text": "I'm stuck on the hiring plan."},
+        {"speaker": "Dana", "start": 9.5, "text": "You should post the role today."},
+    ],
+}
+
+VTT = """WEBVTT
+
+00:00:00.000 --> 00:00:03.000
+<v Dana>What would you like to focus on?</v>
+
+00:00:04.000 --> 00:00:09.000
+<v Sam>I'm stuck on the hiring plan.</v>
+"""
+
+
+@pytest.fixture(scope="module")
+def runner():
+    cli_analyze.register(app)
+    return CliRunner()
+
+
+def run(runner, *args):
+    return runner.invoke(app, ["analyze", *map(str, args), "--no-nlp"])
+
+
+def test_utterance_json_to_json_scorecard(runner, tmp_path: Path):
+    src = tmp_path / "t.json"
+    src.write_text(json.dumps(UTTERANCES))
+    out = tmp_path / "card.json"
+    result = run(runner, src, "--json", out)
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert 0 <= data["score"]["overall"] <= 100
+    assert [s["source_index"] for s in data["sentences"]] == [0, 1, 2]
+    assert data["roles"]["leader"] == "Dana"
+    assert "Overall score" in result.stdout
+
+
+def test_vtt_with_leader_option(runner, tmp_path: Path):
+    src = tmp_path / "t.vtt"
+    src.write_text(VTT)
+    out = tmp_path / "card.json"
+    result = run(runner, src, "--leader", "sam", "--json", out)
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["roles"]["leader"] == "Sam"
+
+
+def test_html_output(runner, tmp_path: Path):
+    src = tmp_path / "t.json"
+    src.write_text(json.dumps(UTTERANCES))
+    out = tmp_path / "card.html"
+    result = run(runner, src, "--html", out)
+    assert result.exit_code == 0, result.output
+    assert out.read_text().lstrip().lower().startswith("<!doctype html")
+
+
+@pytest.mark.parametrize(
+    "content, name, extra, message",
+    [
+        ('{"utterances": [{"speaker": "A", "text": "x"}]}', "t.json", (),
+         "error: field 'utterances[0].start': expected a number of seconds, got None"),
+        ("WEBVTT\n\n00:01.000 --> 00:00.500\nA: hi\n", "t.vtt", (),
+         "error: line 3: cue ends (00:00.500) before it starts (00:01.000)"),
+        (json.dumps(UTTERANCES), "t.json", ("--leader", "Pat"),
+         "error: leader 'Pat' is not a speaker in this transcript (speakers: 'Dana', 'Sam')"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(runner, tmp_path: Path, content, name, extra, message):
+    src = tmp_path / name
+    src.write_text(content)
+    result = run(runner, src, *extra)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == message
+    assert "Traceback" not in result.output
+
+
+def test_missing_file_and_bad_rubric(runner, tmp_path: Path):
+    result = run(runner, tmp_path / "nope.json")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {tmp_path / 'nope.json'}: no such file"
+    src = tmp_path / "t.json"
+    src.write_text(json.dumps(UTTERANCES))
+    bad = tmp_path / "r.toml"
+    bad.write_text('id = "x"\nversion = "1"\n')
+    result = run(runner, src, "--rubric", bad)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: rubric {bad}: field 'dimensions' must be a non-empty list of tables"
+
+
+def test_audio_input_goes_through_the_pipeline(runner, tmp_path: Path, monkeypatch):
+    from analysis.inputs import parse_json_transcript
+
+    transcript, _ = parse_json_transcript(json.dumps(UTTERANCES))
+    calls = []
+
+    def fake_transcribe(path, config, hook):
+        calls.append(path)
+        return transcript
+
+    import service.pipeline
+
+    monkeypatch.setattr(service.pipeline, "transcribe_file", fake_transcribe)
+    audio = tmp_path / "call.wav"
+    audio.write_bytes(b"RIFF")
+    out = tmp_path / "card.json"
+    result = run(runner, audio, "--leader", "Dana", "--json", out)
+    assert result.exit_code == 0, result.output
+    assert calls == [audio]
+    assert json.loads(out.read_text())["roles"]["leader"] == "Dana"
