@@ -17,6 +17,7 @@ import jinja2
 
 from analysis.results import (
     DimensionScore,
+    Reliability,
     Evidence,
     GrowCoverage,
     Metric,
@@ -158,6 +159,7 @@ class Tile:
     detail: str
     confidence: str
     reasons: tuple[str, ...]
+    show_confidence: bool
     band: str
     score: float | None
     evidence: tuple[Quote, ...]
@@ -166,6 +168,7 @@ class Tile:
 @dataclass(frozen=True)
 class DimensionView:
     label: str
+    measured: str
     score: float
     band: str
     weight: float
@@ -303,8 +306,8 @@ class Page:
     focus: str
     focus_dimension: DimensionView | None
     dimensions: tuple[DimensionView, ...]
-    tiles: tuple[Tile, ...]
-    low_tiles: int
+    scored_tiles: tuple[Tile, ...]
+    other_tiles: tuple[Tile, ...]
     rescues: tuple[RescueView, ...]
     best: MomentView | None
     redo: MomentView | None
@@ -348,24 +351,40 @@ def _quote(e: Evidence, people: _People) -> Quote:
 # --------------------------------------------------------------------------- sections
 
 
-def _dimension_views(dims: tuple[DimensionScore, ...]) -> tuple[DimensionView, ...]:
+def _dimension_views(dims: tuple[DimensionScore, ...], metrics: tuple[Metric, ...]) -> tuple[DimensionView, ...]:
     focus_key = max(dims, key=lambda d: d.gap).key if dims else None
     return tuple(
-        DimensionView(d.label, d.score, score_band(d.score), d.weight, d.explanation, d.metric_key,
-                      d.key == focus_key)
+        DimensionView(d.label, _measured(d, metrics), d.score, score_band(d.score), d.weight, d.explanation,
+                      d.metric_key, d.key == focus_key)
         for d in dims
     )
 
 
-def _tile(m: Metric, dims: dict[str, DimensionScore], people: _People, page_reasons: set[str]) -> Tile:
-    """A metric tile; reasons already listed in the page banner are not repeated."""
+def _measured(d: DimensionScore, metrics: tuple[Metric, ...]) -> str:
+    """'Open questions 57% (target >= 60%)' from the dimension's metric, if it is listed."""
+    m = next((m for m in metrics if m.key == d.metric_key), None)
+    if m is None:
+        value = "n/a" if d.metric_value is None else f"{d.metric_value:g}"
+        return f"{d.metric_key.replace('_', ' ')} {value}"
+    target = f" (target {m.target})" if m.target else ""
+    return f"{m.label} {format_metric_value(m.value, m.unit)}{target}"
+
+
+_RANK = {Confidence.HIGH.value: 0, Confidence.MEDIUM.value: 1, Confidence.LOW.value: 2}
+
+
+def _tile(m: Metric, dims: dict[str, DimensionScore], people: _People, page: Reliability) -> Tile:
+    """A metric tile. Its confidence is shown only when it says more than the page banner:
+    a lower level, or reasons the banner does not list."""
     number, suffix = metric_parts(m.value, m.unit)
     dim = dims.get(m.key)
-    rel = m.reliability
-    reasons = tuple(r for r in rel.reasons if r not in page_reasons)
+    level, page_level = _conf(m.reliability.confidence), _conf(page.confidence)
+    banner = set(page.reasons) if page_level != Confidence.HIGH.value else set()
+    reasons = tuple(r for r in m.reliability.reasons if r not in banner)
+    show = level != Confidence.HIGH.value and (_RANK.get(level, 2) > _RANK.get(page_level, 2) or bool(reasons))
     return Tile(
         m.key, m.label, number, suffix, number != "n/a", m.target, m.detail,
-        _conf(rel.confidence), reasons, score_band(dim.score if dim else None),
+        level, reasons, show, score_band(dim.score if dim else None),
         dim.score if dim else None, tuple(_quote(e, people) for e in m.evidence),
     )
 
@@ -563,10 +582,9 @@ def _timeline_summary(sc, people: _People, segs, gaps, duration: float) -> str:
 def build_page(sc: Scorecard, title: str | None = None) -> Page:
     """The typed view of a Scorecard that the template renders (no markup here)."""
     people = _people(sc)
-    dims = _dimension_views(sc.score.dimensions)
+    dims = _dimension_views(sc.score.dimensions, sc.metrics)
     dim_by_metric = {d.metric_key: d for d in sc.score.dimensions}
-    banner_reasons = set(sc.reliability.reasons) if sc.reliability.confidence != Confidence.HIGH else set()
-    tiles = tuple(_tile(m, dim_by_metric, people, banner_reasons) for m in sc.metrics)
+    tiles = tuple(_tile(m, dim_by_metric, people, sc.reliability) for m in sc.metrics)
     leader = people.name(sc.roles.leader)
     coachee = people.name(sc.roles.coachee) if sc.roles.coachee else None
     pair = leader + (f" with {coachee}" if coachee else "")
@@ -578,8 +596,9 @@ def build_page(sc: Scorecard, title: str | None = None) -> Page:
         overall=sc.score.overall, overall_text=f"{sc.score.overall:.0f}", overall_band=score_band(sc.score.overall),
         rubric_id=sc.score.rubric_id, rubric_version=sc.score.rubric_version, schema=sc.schema,
         generated_by=sc.generated_by, focus=sc.focus.strip(),
-        focus_dimension=next((d for d in dims if d.is_focus), None), dimensions=dims, tiles=tiles,
-        low_tiles=sum(1 for t in tiles if t.confidence == Confidence.LOW.value),
+        focus_dimension=next((d for d in dims if d.is_focus), None), dimensions=dims,
+        scored_tiles=tuple(t for t in tiles if t.score is not None),
+        other_tiles=tuple(t for t in tiles if t.score is None),
         rescues=tuple(_rescue_view(n, r, people) for n, r in enumerate(sc.rescues, start=1)),
         best=_moment_view(sc.best_question, people), redo=_moment_view(sc.redo_moment, people),
         grow=_grow_views(sc.grow, people), grow_reported=bool(sc.grow.stages), grow_in_order=sc.grow.in_order,
