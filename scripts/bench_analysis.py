@@ -1,0 +1,93 @@
+"""Benchmark: analysis of a 60-minute, ~9,000-word transcript after spaCy is loaded.
+
+Target (issue 3): <= 2 s on this machine. Prints a table; not a test.
+Usage: .venv/bin/python scripts/bench_analysis.py [--minutes 60] [--repeat 3] [--no-spacy]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from analysis.acts import label_transcript  # noqa: E402
+from analysis.scorecard import build_scorecard, scorecard_to_dict  # noqa: E402
+from analysis.types import Confidence, Roles, Speaker, Transcript, Turn  # noqa: E402
+
+LEADER_LINES = [
+    "What would you like to get out of our time today?", "Tell me more about that.",
+    "How did the team react when you raised it?", "Did you send the proposal?",
+    "So you're stuck between the two vendors.", "You should give her a template.",
+    "What options do you see from here?", "I'll call Tom myself.", "Mm-hmm.",
+    "What have you already tried?", "Have you thought about asking the director directly?",
+    "That was a tough quarter.", "What will you do first, and by when?", "Right.",
+]
+COACHEE_LINES = [
+    "I'm not sure what to do about the release, it keeps slipping every sprint.",
+    "Honestly the team is tired and the vendor keeps missing their dates.",
+    "I tried moving the review to Thursday but nobody could make it, so we lost another week.",
+    "I don't know.", "We could split the release and ship the core first.",
+    "What would you do?", "She keeps asking for status updates twice a day and it slows everyone down.",
+    "Okay.", "I think the first step is to talk to product about the scope.",
+]
+
+
+def synthetic_transcript(minutes: float, seed: int = 7) -> Transcript:
+    """Alternating turns at 180 words/min with 0.2-2.5 s pauses: ~9,000 words an hour."""
+    rng = random.Random(seed)
+    turns, t, speaker = [], 0.0, "L"
+    while t < minutes * 60:
+        bank = LEADER_LINES if speaker == "L" else COACHEE_LINES
+        text = " ".join(rng.choice(bank) for _ in range(rng.randint(1, 3 if speaker == "L" else 4)))
+        dur = len(text.split()) / 3.0  # brisk speech: ~9,000 words in an hour with pauses
+        turns.append(Turn(speaker, t, t + dur, text, source_index=len(turns)))
+        t += dur + rng.uniform(0.2, 2.5)
+        speaker = "C" if speaker == "L" else "L"
+    return Transcript(duration_s=t, speakers=(Speaker("L", "Leader"), Speaker("C", "Coachee")),
+                      turns=tuple(turns))
+
+
+def timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--minutes", type=float, default=60)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-spacy", action="store_true")
+    args = ap.parse_args()
+    transcript = synthetic_transcript(args.minutes)
+    words = sum(len(t.text.split()) for t in transcript.turns)
+    nlp, load_s = None, 0.0
+    if not args.no_spacy:
+        from models.nlp import load_nlp
+
+        nlp, load_s = timed(load_nlp)
+    roles = Roles("L", "C", "benchmark", Confidence.HIGH)
+    rows = {"label (sentences + acts)": [], "metrics + rubric": [], "JSON": [], "total": []}
+    for _ in range(args.repeat):
+        sentences, a = timed(lambda: label_transcript(transcript, "L", nlp))
+        card, b = timed(lambda: build_scorecard(transcript, roles, sentences))
+        _, c = timed(lambda: scorecard_to_dict(card))
+        for key, v in zip(rows, (a, b, c, a + b + c)):
+            rows[key].append(v)
+    print(f"transcript: {args.minutes:.0f} min, {len(transcript.turns)} turns, {words} words, "
+          f"{len(sentences)} sentences; spaCy: {'off' if nlp is None else f'loaded in {load_s:.1f} s'}")
+    print(f"{'stage':28s} {'median s':>9s} {'max s':>7s}")
+    for key, values in rows.items():
+        print(f"{key:28s} {statistics.median(values):9.3f} {max(values):7.3f}")
+    total = statistics.median(rows["total"])
+    print(f"target <= 2.0 s after spaCy is loaded: {'PASS' if total <= 2.0 else 'FAIL'} ({total:.2f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
