@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Optional
@@ -92,6 +93,9 @@ def _run(audio, out, diarization, num_speakers, min_speakers, max_speakers, conf
         )
     if num_speakers < 0:
         raise InputError(f"--num-speakers must be >= 0 (0 = estimate), got {num_speakers}")
+    for target in (out, vtt, srt):
+        if target is not None:
+            _check_writable(target)  # fail before minutes of transcription, not after
     with _progress(quiet) as hook:
         transcript = transcribe_file(
             audio, config, hook, diarization=diarization,
@@ -106,6 +110,15 @@ def _run(audio, out, diarization, num_speakers, min_speakers, max_speakers, conf
         if srt:
             _write(srt, to_srt(transcript))
     _summary(transcript, out)
+
+
+def _check_writable(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot write {path}: {e.strerror or e}") from e
+    if path.is_dir() or not os.access(path.parent, os.W_OK):
+        raise InputError(f"cannot write {path}: not a writable file location")
 
 
 def _write(path: Path, text: str) -> None:
