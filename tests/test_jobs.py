@@ -1,0 +1,163 @@
+"""Job claiming, crash recovery, progress mapping and the worker process."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from datetime import timedelta
+
+import pytest
+
+from service.db import CoachingSession, Job, utcnow
+from service.jobs import Worker, _worker_dead
+from service.processing import FakePipeline
+
+
+def _dead_pid() -> int:
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid
+
+
+def _queued(api) -> tuple[dict, str]:
+    _, h = api.new_org()
+    return h, api.upload(h).json()["id"]
+
+
+def _job(api, sid) -> Job:
+    with api.client.app.state.ctx.factory() as db:
+        return db.query(Job).filter(Job.session_id == sid).order_by(Job.created_at.desc()).first()
+
+
+def _set_running(api, sid, claimed_by: str, heartbeat_age_s: float = 0, attempts: int = 1, stage="transcribe"):
+    with api.client.app.state.ctx.factory() as db:
+        job = db.query(Job).filter(Job.session_id == sid).one()
+        job.status, job.claimed_by, job.attempts = "running", claimed_by, attempts
+        job.heartbeat_at = utcnow() - timedelta(seconds=heartbeat_age_s)
+        s = db.get(CoachingSession, sid)
+        s.status, s.stage, s.progress = "transcribing", stage, 0.3
+        db.commit()
+
+
+def test_a_job_is_claimed_by_exactly_one_worker(api):
+    h, sid = _queued(api)
+    w1, w2 = Worker(api.settings, FakePipeline()), Worker(api.settings, FakePipeline())
+    try:
+        first = w1.claim()
+        assert first is not None and w2.claim() is None
+        job = _job(api, sid)
+        assert (job.status, job.claimed_by, job.attempts) == ("running", w1.id, 1)
+    finally:
+        w1.close()
+        w2.close()
+
+
+def test_job_of_a_dead_worker_is_requeued_then_completed(api):
+    h, sid = _queued(api)
+    _set_running(api, sid, f"{socket.gethostname()}:{_dead_pid()}:gone")
+    assert api.process() == 1
+    s = api.client.get(f"/v1/sessions/{sid}", headers=h).json()
+    assert s["status"] == "done"
+    job = _job(api, sid)
+    assert job.attempts == 2 and job.last_error == "the worker processing this job stopped during stage transcribe"
+
+
+def test_job_is_failed_with_a_reason_when_attempts_are_spent(api):
+    h, sid = _queued(api)
+    _set_running(api, sid, f"{socket.gethostname()}:{_dead_pid()}:gone", attempts=2)
+    assert api.process() == 0
+    s = api.client.get(f"/v1/sessions/{sid}", headers=h).json()
+    assert s["status"] == "failed"
+    assert s["error"] == {
+        "code": "worker_lost",
+        "message": "the worker processing this job stopped during stage transcribe; gave up after 2 attempts",
+        "stage": "transcribe",
+    }
+
+
+def test_remote_worker_is_trusted_until_its_heartbeat_is_stale(make_api):
+    api = make_api(job_lease_s=30)
+    h, sid = _queued(api)
+    _set_running(api, sid, "other-host:123:abc", heartbeat_age_s=5)
+    assert api.process() == 0
+    assert api.client.get(f"/v1/sessions/{sid}", headers=h).json()["status"] == "transcribing"
+    _set_running(api, sid, "other-host:123:abc", heartbeat_age_s=31)
+    assert api.process() == 1
+    assert api.client.get(f"/v1/sessions/{sid}", headers=h).json()["status"] == "done"
+
+
+def test_worker_dead_detection():
+    me = f"{socket.gethostname()}:{__import__('os').getpid()}:mine"
+    assert _worker_dead(None, me)
+    assert _worker_dead(f"{socket.gethostname()}:{_dead_pid()}:x", me)
+    assert _worker_dead(f"{socket.gethostname()}:{__import__('os').getpid()}:earlier", me)
+    assert not _worker_dead(me, me)
+    assert not _worker_dead("elsewhere:1:x", me)
+
+
+def test_missing_recording_fails_with_reason(api):
+    h, sid = _queued(api)
+    for p in (api.settings.resolved_data_dir() / "audio").rglob("*.wav"):
+        p.unlink()
+    api.process()
+    s = api.client.get(f"/v1/sessions/{sid}", headers=h).json()
+    assert s["status"] == "failed" and s["error"]["code"] == "model_error"
+    assert s["error"]["message"].endswith("is missing from storage")
+
+
+def test_unexpected_pipeline_error_is_reported_without_internals(make_api):
+    class Broken(FakePipeline):
+        def transcribe(self, audio, hook):
+            hook("decode", 0, 1)
+            raise KeyError("internal detail")
+
+    api = make_api(pipeline=Broken())
+    h, sid = _queued(api)
+    api.process()
+    err = api.client.get(f"/v1/sessions/{sid}", headers=h).json()["error"]
+    assert err == {"code": "internal_error", "message": "internal error during stage decode (see the server log)",
+                   "stage": "decode"}
+
+
+def test_session_deleted_while_processing_is_dropped_quietly(make_api):
+    class DeletesMidway(FakePipeline):
+        def transcribe(self, audio, hook):
+            api.client.delete(f"/v1/sessions/{sid}", headers=h)
+            return super().transcribe(audio, hook)
+
+    api = make_api(pipeline=DeletesMidway())
+    h, sid = _queued(api)
+    api.process()
+    assert api.client.get(f"/v1/sessions/{sid}", headers=h).status_code == 404
+    with api.client.app.state.ctx.factory() as db:
+        assert db.query(Job).count() == 0
+
+
+@pytest.mark.timeout(90)
+def test_embedded_worker_process_runs_jobs(tmp_path, db_url):
+    """The real runner: the app starts a worker process that claims the job from the DB."""
+    from fastapi.testclient import TestClient
+
+    from conftest import make_settings, wav_bytes
+    from service.app import create_app
+    from service.auth import create_key, create_org
+
+    settings = make_settings(tmp_path, db_url, embedded_worker=True, job_poll_s=0.2)
+    with TestClient(create_app(settings)) as client:
+        with client.app.state.ctx.factory() as db:
+            org = create_org(db, "proc")
+            key = create_key(db, org)
+            db.commit()
+        h = {"Authorization": f"Bearer {key.plain}"}
+        sid = client.post("/v1/sessions", headers=h, files={"file": ("a.wav", wav_bytes(), "audio/wav")}).json()["id"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status = client.get(f"/v1/sessions/{sid}", headers=h).json()["status"]
+            if status in ("done", "failed"):
+                break
+            time.sleep(0.2)
+        assert status == "done"
+        proc = client.app.state.ctx.runner._proc
+        assert proc is not None and proc.is_alive()
+    assert not proc.is_alive()  # stopped with the app
