@@ -28,6 +28,7 @@ class Signals:
     duration_s: float
     roles_confidence: Confidence
     roles_reason: str
+    times_estimated: bool = False  # text transcript whose turns follow each other gaplessly
 
 
 def signals(conv: Conversation) -> Signals:
@@ -41,7 +42,18 @@ def signals(conv: Conversation) -> Signals:
         duration_s=conv.transcript.duration_s,
         roles_confidence=conv.roles.confidence,
         roles_reason=conv.roles.reason,
+        times_estimated=times_look_estimated(conv),
     )
+
+
+def times_look_estimated(conv: Conversation) -> bool:
+    """True for a text transcript (no words) of >= 6 floors where >= 90% of the floors
+    start exactly when the previous one ends: its times were estimated, not measured."""
+    floors = conv.floors
+    if conv.transcript.words or len(floors) < 6:
+        return False
+    gaps = [b.start - a.end for a, b in zip(floors, floors[1:])]
+    return sum(abs(g) < 0.05 for g in gaps) / len(gaps) >= 0.9
 
 
 def reliability(sig: Signals, kind: str) -> Reliability:
@@ -52,6 +64,9 @@ def reliability(sig: Signals, kind: str) -> Reliability:
         if p < 0.75:
             level = Confidence.LOW if p < 0.6 else Confidence.MEDIUM
             found.append((level, f"ASR mean word probability is {p:.2f} (words may be misheard)"))
+    if kind == "timing" and sig.times_estimated:
+        found.append((Confidence.LOW, "no pauses between turns: the times look estimated, "
+                      "so silence and wait time cannot be measured"))
     if kind in ("timing", "all") and sig.overlap_share > 0.10:
         level = Confidence.LOW if sig.overlap_share > 0.20 else Confidence.MEDIUM
         found.append((level, f"{sig.overlap_share:.0%} of the speech is overlapped"))

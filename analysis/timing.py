@@ -121,7 +121,7 @@ def wait_times(conv: Conversation) -> list[tuple[Sentence, float]]:
 
 
 def wait_metrics(conv: Conversation, sig: Signals) -> tuple[Metric, ...]:
-    waits = wait_times(conv)
+    waits = [] if sig.times_estimated else wait_times(conv)
     rel = with_sample(reliability(sig, "timing"), len(waits), 3, "questions followed by an answer")
     values = [w for _, w in waits]
     ev = [of_sentence(q, f"wait {w:.1f} s") for q, w in waits]

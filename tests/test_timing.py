@@ -149,3 +149,15 @@ def test_backchannels_do_not_break_a_floor():
     ])
     assert value(sc, "longest_leader_monologue_s") == pytest.approx(5.5)
     assert value(sc, "leader_backchannels") == 0
+
+
+def test_gapless_text_transcript_has_estimated_times_and_no_wait_time():
+    script = [T("L" if i % 2 == 0 else "C", [S(Q5, A.OPEN_QUESTION) if i % 2 == 0 else S(ST5)], gap=0.0)
+              for i in range(8)]
+    sc = card(script, duration=600)
+    assert value(sc, "wait_time_median_s") is None
+    rel = sc.metric("wait_time_median_s").reliability
+    assert rel.confidence is Confidence.LOW
+    assert rel.reasons[0] == ("no pauses between turns: the times look estimated, "
+                              "so silence and wait time cannot be measured")
+    assert not any("estimated" in r for r in sc.metric("question_statement_ratio").reliability.reasons)
