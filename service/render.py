@@ -281,6 +281,7 @@ class TimelineView:
     summary: str
     note: str
     silence_min: str
+    mark_r: float  # radius of question markers: smaller when they are dense
 
 
 @dataclass(frozen=True)
@@ -528,12 +529,20 @@ def _timeline(sc: Scorecard, people: _People) -> TimelineView:
              f"Silence {format_duration(b - a)} at {format_clock(a)}")
         for a, b in gaps
     )
-    marks = _question_marks(sc, x, q_row_y) + _rescue_marks(sc, x)
+    q_marks = _question_marks(sc, x, q_row_y)
+    marks = q_marks + _rescue_marks(sc, x)
     step = _tick_step(duration)
     ticks = tuple(Tick(x(t * step), format_clock(t * step)) for t in range(int(duration // step) + 1))
     summary = _timeline_summary(sc, people, segs, gaps, duration)
     return TimelineView(TL_WIDTH, y + 22, TL_LEFT, TL_WIDTH - TL_RIGHT, y, tuple(lanes), bars, silences,
-                        marks, ticks, summary, note, f"{SILENCE_MARK_S:g} s")
+                        marks, ticks, summary, note, f"{SILENCE_MARK_S:g} s", _mark_radius(len(q_marks), plot_w))
+
+
+def _mark_radius(count: int, plot_w: float) -> float:
+    """6 units when markers have room; down to 3 when there are many of them."""
+    if count == 0:
+        return 6.0
+    return round(max(3.0, min(6.0, plot_w / count / 1.6)), 1)
 
 
 _Q_SHAPES = {Act.OPEN_QUESTION: "circle", Act.CLOSED_QUESTION: "square", Act.LEADING_QUESTION: "triangle"}
@@ -593,7 +602,7 @@ def build_page(sc: Scorecard, title: str | None = None) -> Page:
         duration=format_duration(sc.duration_s), roles_reason=sc.roles.reason,
         roles_confidence=_conf(sc.roles.confidence), roles_inferred=sc.roles.inferred,
         confidence=_conf(sc.reliability.confidence), reasons=tuple(sc.reliability.reasons),
-        overall=sc.score.overall, overall_text=f"{sc.score.overall:.0f}", overall_band=score_band(sc.score.overall),
+        overall=sc.score.overall, overall_text=_score_text(sc.score.overall), overall_band=score_band(sc.score.overall),
         rubric_id=sc.score.rubric_id, rubric_version=sc.score.rubric_version, schema=sc.schema,
         generated_by=sc.generated_by, focus=sc.focus.strip(),
         focus_dimension=next((d for d in dims if d.is_focus), None), dimensions=dims,
@@ -607,6 +616,10 @@ def build_page(sc: Scorecard, title: str | None = None) -> Page:
         timeline=_timeline(sc, people), rows=_rows(sc, people), act_counts=_act_counts(sc),
         question_count=sum(1 for s in sc.sentences if s.speaker == sc.roles.leader and s.act.is_question),
     )
+
+
+def _score_text(score: float) -> str:
+    return f"{score:.0f}" if math.isfinite(score) else "n/a"
 
 
 def get_environment() -> jinja2.Environment:

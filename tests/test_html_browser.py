@@ -50,7 +50,10 @@ class Visit:
         self.context = browser.new_context(viewport={"width": width, "height": height})
         self.page = self.context.new_page()
         self.requests: list[str] = []
+        self.console_errors: list[str] = []
         self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.console_errors.append(str(e)))
         self.context.route("**/*", self._route)
         self.url = path.as_uri()
         self.page.goto(self.url, wait_until="load")
@@ -105,6 +108,7 @@ def test_laptop_shows_headline_sections_and_makes_no_requests(pages, visit):
     assert page.get_by_role("main").is_visible() and page.get_by_role("banner").is_visible()
     assert v.other_requests() == []
     assert v.requests == [v.url]
+    assert v.console_errors == []  # e.g. no Content-Security-Policy violations
     page.screenshot(path=str(ARTIFACTS / "scorecard-1280.png"), full_page=True)
     page.locator("section.hero").screenshot(path=str(ARTIFACTS / "scorecard-1280-hero.png"))
 
@@ -146,5 +150,5 @@ def test_degenerate_page_warns_and_runs_no_injected_markup(pages, visit):
     assert "None found (there is no coachee in this recording)." in page.locator("#rescues").inner_text()
     assert page.locator("#grow li.stage.missing").count() == 4
     assert _no_horizontal_scroll(page)[0] <= 375
-    assert v.other_requests() == []
+    assert v.other_requests() == [] and v.console_errors == []
     page.screenshot(path=str(ARTIFACTS / "degenerate-375.png"), full_page=True)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.results import Evidence, Metric, RescueMoment
-from analysis.types import Act
+from analysis.results import Evidence, Metric, Reliability, RescueMoment
+from analysis.types import Act, Confidence
 from service.render import (
     CSP,
     build_page,
@@ -279,7 +279,7 @@ def test_title_override_and_medium_banner():
     assert "<title>Q3 pipeline 1:1 &lt;draft&gt;</title>" in html
     assert "<h1>Q3 pipeline 1:1 &lt;draft&gt;</h1>" in html
     assert 'class="banner' not in html
-    medium = dataclasses.replace(sc.reliability, confidence=sc.metrics[5].reliability.confidence, reasons=("noisy",))
+    medium = Reliability(Confidence.MEDIUM, ("noisy",))
     assert 'class="banner banner-medium"' in render_scorecard_html(dataclasses.replace(sc, reliability=medium))
 
 
@@ -287,3 +287,16 @@ def test_environment_is_not_created_at_import_time():
     code = "import service.render as r; print(r._environment.cache_info().currsize)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "0"
+
+
+def test_tile_confidence_is_shown_only_when_it_adds_to_the_banner():
+    sc = realistic_scorecard()
+    page_rel = Reliability(Confidence.MEDIUM, ("recording shorter than 3 minutes",))
+    same = dataclasses.replace(sc.metrics[0], reliability=page_rel)
+    extra = dataclasses.replace(sc.metrics[1], reliability=dataclasses.replace(page_rel, reasons=("few questions",)))
+    worse = dataclasses.replace(sc.metrics[2], reliability=dataclasses.replace(page_rel, confidence=Confidence.LOW))
+    tiles = {t.key: t for t in build_page(dataclasses.replace(
+        sc, reliability=page_rel, metrics=(same, extra, worse))).scored_tiles}
+    assert not tiles["question_statement_ratio"].show_confidence
+    assert tiles["open_question_share"].show_confidence and tiles["open_question_share"].reasons == ("few questions",)
+    assert tiles["leader_talk_share"].show_confidence and tiles["leader_talk_share"].reasons == ()
