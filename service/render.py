@@ -332,6 +332,7 @@ class _People:
     names: dict[str, str]
     leader: str
     coachee: str | None
+    indices: frozenset[int]  # sentence indices that have a transcript row to link to
 
     def name(self, label: str) -> str:
         return self.names.get(label, label)
@@ -341,11 +342,11 @@ class _People:
 
 
 def _people(sc: Scorecard) -> _People:
-    return _People(dict(sc.speakers), sc.roles.leader, sc.roles.coachee)
+    return _People(dict(sc.speakers), sc.roles.leader, sc.roles.coachee, frozenset(s.index for s in sc.sentences))
 
 
 def _quote(e: Evidence, people: _People) -> Quote:
-    anchor = f"s-{e.sentence_index}" if e.sentence_index is not None else None
+    anchor = f"s-{e.sentence_index}" if e.sentence_index in people.indices else None
     return Quote(format_clock(e.start), people.name(e.speaker), people.role(e.speaker), e.text, e.note, anchor)
 
 
@@ -445,9 +446,8 @@ def _rows(sc: Scorecard, people: _People) -> tuple[Row, ...]:
         new_turn = prev is None or (s.speaker, s.turn_index) != (prev.speaker, prev.turn_index)
         rows.append(Row(
             s.index, f"s-{s.index}", format_clock(s.start), iso_duration(s.start), people.name(s.speaker),
-            people.role(s.speaker),
-            new_turn, act, act_label(s.act), s.rule, s.grow.value.capitalize() if s.grow else None,
-            s.text, rescue, part,
+            people.role(s.speaker), new_turn, act, act_label(s.act), s.rule,
+            s.grow.value.capitalize() if s.grow else None, s.text, rescue, part,
         ))
         prev = s
     return tuple(rows)
@@ -602,7 +602,8 @@ def build_page(sc: Scorecard, title: str | None = None) -> Page:
         duration=format_duration(sc.duration_s), roles_reason=sc.roles.reason,
         roles_confidence=_conf(sc.roles.confidence), roles_inferred=sc.roles.inferred,
         confidence=_conf(sc.reliability.confidence), reasons=tuple(sc.reliability.reasons),
-        overall=sc.score.overall, overall_text=_score_text(sc.score.overall), overall_band=score_band(sc.score.overall),
+        overall=sc.score.overall, overall_text=_score_text(sc.score.overall),
+        overall_band=score_band(sc.score.overall),
         rubric_id=sc.score.rubric_id, rubric_version=sc.score.rubric_version, schema=sc.schema,
         generated_by=sc.generated_by, focus=sc.focus.strip(),
         focus_dimension=next((d for d in dims if d.is_focus), None), dimensions=dims,

@@ -300,3 +300,12 @@ def test_tile_confidence_is_shown_only_when_it_adds_to_the_banner():
     assert not tiles["question_statement_ratio"].show_confidence
     assert tiles["open_question_share"].show_confidence and tiles["open_question_share"].reasons == ("few questions",)
     assert tiles["leader_talk_share"].show_confidence and tiles["leader_talk_share"].reasons == ()
+
+
+def test_evidence_links_only_to_sentences_that_exist_and_acts_name_their_rule():
+    sc = realistic_scorecard()
+    stray = Evidence(10.0, 11.0, "S1", "Not in the transcript.", "", 999)
+    best = dataclasses.replace(sc.best_question, evidence=(stray,))
+    html = render_scorecard_html(dataclasses.replace(sc, best_question=best))
+    assert 'href="#s-999"' not in html and "Marcus Lee at 00:10" in html
+    assert '<span class="act act-advice" title="Decided by: modal &#39;should&#39; + you">Advice</span>' in html
