@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from service.render import render_scorecard_html
-from tests.scorecard_factory import degenerate_scorecard, realistic_scorecard
+from scorecard_factory import degenerate_scorecard, realistic_scorecard
 
 pytestmark = pytest.mark.browser
 

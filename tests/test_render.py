@@ -22,7 +22,7 @@ from service.render import (
     format_metric_value,
     render_scorecard_html,
 )
-from tests.scorecard_factory import degenerate_scorecard, realistic_scorecard
+from scorecard_factory import degenerate_scorecard, realistic_scorecard
 
 ROOT = Path(__file__).resolve().parents[1]
 VOID = {"meta", "link", "br", "img", "input", "hr", "area", "base", "col", "embed", "source", "track", "wbr"}
