@@ -155,7 +155,7 @@ def test_every_section_has_its_content(real):
     assert page.count("li", class_="covered") == 3 and page.count("li", class_="missing") == 1
     assert "Order: Goal → Reality → Options (roughly G → R → O → W)" in text
     assert page.count("div", class_="notes") == 3
-    assert "Covered at 03:33 · 3rd reached" in text
+    assert "Covered at 03:33, reached 3rd" in text
 
 
 def test_transcript_lists_every_sentence_with_act_label_and_time(real):
@@ -309,3 +309,9 @@ def test_evidence_links_only_to_sentences_that_exist_and_acts_name_their_rule():
     html = render_scorecard_html(dataclasses.replace(sc, best_question=best))
     assert 'href="#s-999"' not in html and "Marcus Lee at 00:10" in html
     assert '<span class="act act-advice" title="Decided by: modal &#39;should&#39; + you">Advice</span>' in html
+
+
+def test_debrief_prefill_is_shown_as_given(real):
+    _, page = real
+    assert "Which question was most effective, and why? Pre-filled from this conversation " \
+           "Tell me more about how she builds her forecast today." in page.all_text()
