@@ -185,3 +185,8 @@ def test_openapi_and_docs_are_served(api):
     assert {"/v1/sessions", "/v1/sessions/{session_id}", "/v1/leaders/{leader}/trend", "/healthz"} <= set(schema["paths"])
     assert "multipart/form-data" in schema["paths"]["/v1/sessions"]["post"]["requestBody"]["content"]
     assert api.client.get("/docs").status_code == 200
+
+
+def test_non_ascii_share_token_is_403_not_500(api):
+    r = api.client.get("/share/abc.d\u00e9f")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "invalid_share_link"

@@ -45,7 +45,7 @@ def read_token(key: bytes, token: str, now: float | None = None) -> tuple[str, s
     """(session id, org id) of a valid token; ApiError 403 when forged or expired."""
     payload, _, sig = token.partition(".")
     good = _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
-    if not sig or not hmac.compare_digest(sig, good):
+    if not sig or not hmac.compare_digest(sig.encode("utf-8", "replace"), good.encode()):
         raise ApiError(403, "invalid_share_link", "this share link is not valid")
     try:
         data = json.loads(_unb64(payload))
