@@ -476,8 +476,9 @@ def _segments(sc: Scorecard) -> tuple[tuple[tuple[str, float, float], ...], str]
     return (), "No speech was found, so there is nothing to draw."
 
 
-def _silences(segs: tuple[tuple[str, float, float], ...], duration: float) -> list[tuple[float, float]]:
-    """Gaps >= SILENCE_MARK_S between speech (any speaker), in seconds."""
+def _silences(segs: tuple[tuple[str, float, float], ...]) -> list[tuple[float, float]]:
+    """(start, end) of gaps >= SILENCE_MARK_S between speech by anyone, in seconds; time
+    before the first speech is not a silence."""
     gaps, covered_to = [], 0.0
     for _, start, end in segs:
         if start - covered_to >= SILENCE_MARK_S and covered_to > 0:
@@ -500,7 +501,22 @@ def _lane_order(sc: Scorecard, segs) -> list[str]:
     return first + [x for x in dict.fromkeys(seen) if x not in first]
 
 
+def _layout_lanes(sc: Scorecard, people: _People, segs) -> tuple[dict[str, LaneView], float | None, float]:
+    """One lane per speaker below the rescue-flag row, with the question row right under
+    the leader's lane. Returns (lanes by speaker label, question row y, y below the last)."""
+    lanes: dict[str, LaneView] = {}
+    y, q_row_y = TL_MARK_H + TL_GAP, None
+    for label in _lane_order(sc, segs):
+        role = people.role(label)
+        lanes[label] = LaneView(y, TL_LANE_H, people.name(label), role.capitalize(), role)
+        y += TL_LANE_H + TL_GAP
+        if label == sc.roles.leader:
+            q_row_y, y = y, y + TL_MARK_H + TL_GAP
+    return lanes, q_row_y, y
+
+
 def _timeline(sc: Scorecard, people: _People) -> TimelineView:
+    """Geometry of the who-spoke-when SVG (user units; the viewBox is TL_WIDTH wide)."""
     segs, note = _segments(sc)
     duration = max([sc.duration_s] + [e for _, _, e in segs] + [1.0])
     plot_w = TL_WIDTH - TL_LEFT - TL_RIGHT
@@ -508,21 +524,14 @@ def _timeline(sc: Scorecard, people: _People) -> TimelineView:
     def x(t: float) -> float:
         return round(TL_LEFT + plot_w * max(0.0, min(t, duration)) / duration, 2)
 
-    lanes, lane_y, y = [], {}, TL_MARK_H + TL_GAP  # first row: rescue flags
-    q_row_y = None
-    for label in _lane_order(sc, segs):
-        role = people.role(label)
-        lanes.append(LaneView(y, TL_LANE_H, people.name(label), role.capitalize(), role))
-        lane_y[label] = y
-        y += TL_LANE_H + TL_GAP
-        if label == sc.roles.leader:
-            q_row_y, y = y, y + TL_MARK_H + TL_GAP
+    lanes, q_row_y, y = _layout_lanes(sc, people, segs)
+    lane_y = {label: lane.y for label, lane in lanes.items()}
     bars = tuple(
         Rect(x(s), lane_y[spk], max(1.0, round(x(e) - x(s), 2)), TL_LANE_H,
              f"{people.name(spk)} {format_clock(s)}–{format_clock(e)}", people.role(spk))
         for spk, s, e in segs if spk in lane_y
     )
-    gaps = _silences(segs, duration)
+    gaps = _silences(segs)
     top, bottom = TL_MARK_H + TL_GAP - 4, y - TL_GAP + 4
     silences = tuple(
         Rect(x(a), top, max(1.5, round(x(b) - x(a), 2)), bottom - top,
@@ -534,7 +543,7 @@ def _timeline(sc: Scorecard, people: _People) -> TimelineView:
     step = _tick_step(duration)
     ticks = tuple(Tick(x(t * step), format_clock(t * step)) for t in range(int(duration // step) + 1))
     summary = _timeline_summary(sc, people, segs, gaps, duration)
-    return TimelineView(TL_WIDTH, y + 22, TL_LEFT, TL_WIDTH - TL_RIGHT, y, tuple(lanes), bars, silences,
+    return TimelineView(TL_WIDTH, y + 22, TL_LEFT, TL_WIDTH - TL_RIGHT, y, tuple(lanes.values()), bars, silences,
                         marks, ticks, summary, note, f"{SILENCE_MARK_S:g} s", _mark_radius(len(q_marks), plot_w))
 
 
@@ -579,7 +588,8 @@ def _timeline_summary(sc, people: _People, segs, gaps, duration: float) -> str:
     rescue_text = f"Rescue moments at {rescues}" if rescues else "No rescue moments"
     longest = max(gaps, key=lambda g: g[1] - g[0], default=None)
     mark = f"{SILENCE_MARK_S:g} s"
-    sil = (f"{len(gaps)} silences of {mark} or more, the longest {format_duration(longest[1] - longest[0])} "
+    plural = "silence" if len(gaps) == 1 else "silences"
+    sil = (f"{len(gaps)} {plural} of {mark} or more, the longest {format_duration(longest[1] - longest[0])} "
            f"at {format_clock(longest[0])}" if longest else f"No silences of {mark} or more")
     return (f"{format_duration(duration)} conversation. {shares or 'No speech'}. {questions} leader questions. "
             f"{rescue_text}. {sil}.")

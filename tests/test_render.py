@@ -315,3 +315,11 @@ def test_debrief_prefill_is_shown_as_given(real):
     _, page = real
     assert "Which question was most effective, and why? Pre-filled from this conversation " \
            "Tell me more about how she builds her forecast today." in page.all_text()
+
+
+def test_silences_are_gaps_between_anyones_speech_even_with_overlap():
+    sc = realistic_scorecard()
+    segs = (("S0", 1.0, 10.0), ("S1", 4.0, 6.0), ("S1", 11.0, 20.0), ("S0", 19.0, 21.0), ("S1", 24.5, 30.0))
+    view = build_page(dataclasses.replace(sc, timeline=segs, duration_s=30.0)).timeline
+    assert [s.title for s in view.silences] == ["Silence 3.5 s at 00:21"]  # 10-11 is under 2 s
+    assert "1 silence of 2 s or more, the longest 3.5 s at 00:21" in view.summary
