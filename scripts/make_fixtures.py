@@ -143,7 +143,8 @@ FIXTURES = (MONO, STEREO, OVERLAP)
 
 
 def synthesize(text: str, voice: str, workdir: Path) -> np.ndarray:
-    """Speech for ``text`` as float32 16 kHz mono, leading/trailing silence trimmed."""
+    """Speech for ``text`` as float32 16 kHz mono, leading/trailing silence trimmed
+    (sox -D: no dither, so the output is deterministic)."""
     engine, _, name = voice.partition(":")
     raw, out = workdir / "raw.wav", workdir / "utt.wav"
     if engine == "flite":
@@ -154,7 +155,7 @@ def synthesize(text: str, voice: str, workdir: Path) -> np.ndarray:
         raise ValueError(f"unknown voice engine {engine!r}")
     subprocess.run(cmd, check=True, capture_output=True)
     subprocess.run(
-        ["sox", str(raw), "-r", str(SR), "-c", "1", "-b", "16", str(out), "norm", "-3"],
+        ["sox", "-D", str(raw), "-r", str(SR), "-c", "1", "-b", "16", str(out), "norm", "-3"],
         check=True,
         capture_output=True,
     )

@@ -100,16 +100,28 @@ class PyannotePipelineDiarizer:
         import torch
 
         waveform = torch.from_numpy(np.ascontiguousarray(audio.mono(), dtype=np.float32))[None]
+        options = _supported(
+            pipeline,
+            {"num_speakers": num_speakers, "min_speakers": min_speakers, "max_speakers": max_speakers},
+        )
         try:
-            output = pipeline(
-                {"waveform": waveform, "sample_rate": audio.sample_rate},
-                num_speakers=num_speakers,
-                min_speakers=min_speakers,
-                max_speakers=max_speakers,
-            )
+            output = pipeline({"waveform": waveform, "sample_rate": audio.sample_rate}, **options)
         except Exception as e:
             raise ModelError(
                 f"pyannote pipeline {self.pipeline_dir.name} failed: {type(e).__name__}: {e}"
             ) from e
         # pyannote 4 returns DiarizeOutput; 3.x pipelines / legacy mode return an Annotation
         return getattr(output, "speaker_diarization", output)
+
+
+def _supported(pipeline, options: dict) -> dict:
+    """The speaker-count options the pipeline's ``apply`` accepts (others are logged)."""
+    import inspect
+
+    params = inspect.signature(pipeline.apply).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    kept = {k: v for k, v in options.items() if v is not None and k in params}
+    dropped = [k for k, v in options.items() if v is not None and k not in params]
+    if dropped and not takes_any:
+        log.warning("%s ignores %s", type(pipeline).__name__, ", ".join(dropped))
+    return kept

@@ -1,0 +1,95 @@
+"""Diarization on the committed synthetic fixtures: channels (fast) and, marked slow, the
+embedded default and a locally built pyannote pipeline directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.audio_types import Audio
+from models.config import ModelConfig
+from models.diarization import get_diarizer
+from models.diarization.weights import diarization_weights
+
+FIXTURES = Path(__file__).parent / "fixtures" / "audio"
+MODELS_DIR = Path(os.environ.get("COACHSCORE_MODELS_DIR", Path.home() / ".local/share/coachscore/models"))
+
+
+def load(name: str) -> tuple[Audio, dict]:
+    truth = json.loads((FIXTURES / f"{name}.json").read_text())
+    with wave.open(str(FIXTURES / truth["audio"]), "rb") as w:
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32768
+        samples = pcm.reshape(-1, w.getnchannels()).T.copy()
+    return Audio(samples, w.getframerate(), name), truth
+
+
+def der(truth: dict, segments) -> float:
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    ref, hyp = Annotation(), Annotation()
+    for i, t in enumerate(truth["turns"]):
+        ref[Segment(t["start"], t["end"]), i] = t["speaker"]
+    for i, s in enumerate(segments):
+        hyp[Segment(s.start, s.end), i] = s.speaker
+    metric = DiarizationErrorRate(collar=0.0, skip_overlap=False)
+    return metric(ref, hyp, uem=Segment(0, truth["duration_s"]))
+
+
+def weights_or_skip():
+    try:
+        return diarization_weights(MODELS_DIR)
+    except Exception as e:  # not fetched on this machine
+        pytest.skip(f"diarization weights not fetched: {e}")
+
+
+def test_channels_on_the_stereo_fixture_der_under_5_percent(tmp_path):
+    audio, truth = load("two_voice_stereo")
+    diarizer = get_diarizer("auto", audio, ModelConfig(models_dir=tmp_path))
+    result = diarizer.diarize(audio)
+    assert result.model.name == "channels-energy-vad"
+    assert [s.channel for s in result.speakers] == [0, 1]
+    assert der(truth, result.segments) <= 0.05
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, bound", [("two_voice_mono", 0.12), ("two_voice_overlap", 0.12)])
+def test_embedded_default_on_mono_fixtures(name, bound):
+    weights_or_skip()
+    audio, truth = load(name)
+    progress: list[tuple[str, float, float]] = []
+    diarizer = get_diarizer("auto", audio, ModelConfig(models_dir=MODELS_DIR))
+    result = diarizer.diarize(audio, num_speakers=2, hook=lambda *a: progress.append(a))
+    assert [s.label for s in result.speakers] == ["S0", "S1"]
+    assert der(truth, result.segments) <= bound
+    assert progress[-1] == ("diarize", audio.duration_s, audio.duration_s)
+    assert all(a[1] <= b[1] for a, b in zip(progress, progress[1:]))
+
+
+@pytest.mark.slow
+def test_local_pyannote_pipeline_directory_runs_offline(tmp_path):
+    weights = weights_or_skip()
+    (tmp_path / "segmentation").symlink_to(weights.segmentation_dir, target_is_directory=True)
+    (tmp_path / "config.yaml").write_text(
+        "pipeline:\n"
+        "  name: pyannote.audio.pipelines.VoiceActivityDetection\n"
+        "  params:\n"
+        "    segmentation: $model/segmentation\n"
+        "params:\n"
+        "  min_duration_off: 0.0\n"
+        "  min_duration_on: 0.0\n"
+    )
+    audio, truth = load("two_voice_mono")
+    config = ModelConfig(models_dir=tmp_path, pyannote_pipeline_dir=tmp_path)
+    diarizer = get_diarizer("auto", audio, config)
+    result = diarizer.diarize(audio)  # num_speakers=2 is dropped: a VAD pipeline ignores it
+    assert result.model.name == "pyannote-pipeline"
+    assert [s.label for s in result.speakers] == ["S0"]
+    speech = sum(t["end"] - t["start"] for t in truth["turns"])
+    found = sum(s.duration for s in result.segments)
+    assert abs(found - speech) / speech < 0.15
