@@ -40,7 +40,15 @@ BACKCHANNEL_WORDS = frozenset(
 )
 
 # ------------------------------------------------------------------ question patterns
-_WH_START = _rx(rf"^(?:{WH_CONTR}\b|{WH} (?!{PRON}\b|a\b|an\b)\w)")
+_WH_START = _rx(
+    rf"^(?:{WH_CONTR}\b|{WH} (?!{PRON}\b|a\b|an\b)\w)"
+)
+# "when teens drink, ..." / "where she works": a subordinate clause, not a question,
+# unless an auxiliary follows within two words or the sentence ends in "?".
+_WH_SUBORDINATE = _rx(
+    rf"^(?:(?:when|where|which|while|whenever|wherever)(?! (?:\w+ )?(?:{AUX}|{NEG_AUX})\b)|"
+    r"which (?:is|was|means|meant|makes|made)\b)"
+)
 _WH_PRON_START = _rx(rf"^{WH} {PRON}\b")  # "what you said is ..." (free relative)
 _INVERSION_START = _rx(rf"^(?:{AUX}|{NEG_AUX}) (?:n't |not )?{SUBJ}\b")
 _INVITATION = _rx(
@@ -48,7 +56,8 @@ _INVITATION = _rx(
     r"(?:tell me|tell us|walk me through|walk us through|help me understand|talk to me about|"
     r"talk me through|talk about|talk a (?:little|bit)|say (?:a (?:little|bit) |something )?more|repeat back|"
     r"describe|explain|elaborate|share (?:with me|more|a bit|a little)|give me an example|"
-    r"give me a sense|fill me in|go on|keep going|let's (?:talk|hear|explore|look at)|"
+    r"give me a sense|fill me in|catch me up|remind me|help me (?:to )?understand|"
+    r"go on|keep going|let's (?:talk|hear|explore|look at)|"
     r"let me hear|paint (?:me )?a picture)\b"
 )
 _CURIOUS = _rx(
@@ -60,7 +69,10 @@ _WONDER_ANY = _rx(
     r"\bi(?:'m| am| was|'d be)? (?:just |really |also |kind of )?(?:wonder|wondered|wondering|curious|interested to (?:know|hear)) "
     r"(?:\w+ )?(?:if|whether|what|how|why|where|when|who|about)\b"
 )
-_ELLIPTIC_ANY = _rx(r"^any (?:questions|other (?:questions|thoughts|concerns)|thoughts|concerns|ideas)\b")
+_ELLIPTIC_ANY = _rx(
+    r"^(?:anything else|any ?thing (?:else|more)|anyone else|any (?:others?|more)|"
+    r"any (?:questions|other (?:questions|thoughts|concerns|things|reasons)|thoughts|concerns|ideas))\b"
+)
 _CONTINUER = _rx(r"^(?:oh )?(?:yeah|yes|really|uh huh|mm hmm|mhm|hmm|is that so|is it|did you|do you)$")
 _CURIOUS_CLOSED = _rx(r"\b(?:wonder|wondering|curious) (?:if|whether)\b")
 _ASK_PREFIX = _rx(r"^(?:let me|can i|could i|may i|i want to|i'd like to|i wanted to) (?:just )?ask (?:you )?")
@@ -81,8 +93,19 @@ _TAG_WORDS = _rx(
     r"isn't it|does that make sense|or not|or|all right|alright|you know)$"
 )
 _QUANT_HOW = _rx(r"^how (?:many|much|long|often|old|far|soon|late|early|big|frequently)\b")
-_OPEN_WH = _rx(rf"^(?:what|how|why|{WH_CONTR})\b")
-_CLOSED_WHAT = _rx(r"^what (?:time|day|date|year|month|number|age|percentage)\b")
+_OPEN_WH = _rx(
+    r"^(?:what|how|why|what's|whats|how's|why's|what're|how're|what've|what'd|how'd|why'd|"
+    r"what'll|how'll)\b"
+)
+_CLOSED_WHAT = _rx(
+    r"^what(?:'s| is| was| were)? (?:time|day|date|year|month|number|age|percentage|"
+    r"the (?:most|least|longest|shortest|first|last|\w+est)\b)\b"
+)
+_HOW_DEGREE = _rx(  # "how confident are you", "how important is it": a point on a scale
+    rf"^how (?!(?:{AUX}|{NEG_AUX}|about|so|come|else|{PRON}|that|this|things|the|your|it's|"
+    r"that's|you're|we're|they're|come|exactly|well|far)\b)\w+ (?:(?:is|are|was|were|would|do|does|did) |do you)"
+)
+_TRAILING_OR = _rx(r"\bor\W*\?\W*$")
 _POLITE_OPEN = _rx(
     r"^(?:could|can|would|will) you (?:please )?(?:just )?(?:tell|describe|explain|say|share|"
     r"talk|walk|help me|give me|elaborate|expand|think of|think about what|imagine)\b"
@@ -106,18 +129,19 @@ _REFLECTIVE_FORM = _rx(
 
 # ------------------------------------------------------------------ statement patterns
 _TAKEOVER = _rx(
-    r"\b(?:leave (?:it|this|that) (?:with|to) me|i've got (?:this|it)|i got this|"
-    r"i(?:'ll| will|'m going to| am going to|'m gonna| can| could) (?:just |personally |go ahead and )?"
+    r"(?:\bleave (?:it|this|that) (?:with|to) me|^(?:i've got (?:this|it)|i got this)|"
+    r"\bi(?:'ll| will|'m going to| am going to|'m gonna| can| could) (?:just |personally |go ahead and )?"
     r"(?:take care of|handle|deal with|sort|fix|call|ring|phone|email|talk to|speak to|"
     r"have a word|reach out|follow up|escalate|take over|take it|take this|take that|look after|"
     r"chase|set up|arrange|book|write to|do it|do that|do this|step in|cover)(?! you\b)|"
-    r"let me (?:just )?(?:handle|take care of|deal with|sort|fix|take (?:it|this|that|over)|call|"
+    r"\blet me (?:just )?(?:handle|take care of|deal with|sort|fix|take (?:it|this|that|over)|call|"
     r"talk to|speak to|reach out|chase|look into|follow up|step in)(?! you\b)|"
-    r"i(?:'ll| will) \w+ (?:\w+ )?myself)\b"
+    r"\bi(?:'ll| will) \w+ (?:\w+ )?myself)\b"
 )
 _ADVICE_MODAL = _rx(
     r"\byou (?:really |just |probably |definitely |still |also |do |certainly |absolutely )?"
-    r"(?:should|ought to|must|need to|have got to|'ve got to|got to|gotta|had better|'d better|"
+    r"(?:should|ought to|must(?! (?:like|be|feel|have|know|think|love|hate|really)\b)|"
+    r"need to(?! worry)|have got to|'ve got to|got to|gotta|had better|'d better|"
     r"might want to|may want to|might wanna|could try|might try|might consider|could consider|"
     r"could always|may wish to|want to make sure)\b"
 )
@@ -125,16 +149,21 @@ _ADVICE_FRAME = _rx(
     r"\b(?:i(?:'d| would|'m going to| am going to|'m gonna| will|'ll| really| strongly| just)* "
     r"(?:suggest|recommend|advise|encourage|urge|propose)|my (?:suggestion|advice|recommendation)|"
     r"what i(?:'d| would) (?:do|suggest|recommend|like to recommend|like to suggest)|"
-    r"if i were you|i(?:'d| would) (?:like|want|love) you to|i want you to|i need you to|"
-    r"we (?:strongly )?(?:recommend|suggest|advise)|"
+    r"if i were you|i(?:'d| would) (?:like|want|love) you to|i want you to(?! know)|i need you to|"
+    r"we (?:strongly )?(?:recommend|suggest|advise)|i (?:really )?hope you(?:'ll| will| can| consider| really| think)|"
     r"it(?:'s| is|'d be| would be| might be| may be) (?:really |very |probably )?"
-    r"(?:a good idea|best|better|important|essential|wise|helpful|good|worth) (?:to|if you|that you|for you to)|"
+    r"(?:a good idea|best|better|important|essential|wise|helpful) "
+    r"(?:to (?!you\b|me\b|know\b|see\b|hear\b)|if you|that you (?!recogni[sz]e|were|are|know)|for you to)|"
+    r"(?:would|could) be (?:good|best|better|helpful|wise|a good idea)\W*$|"
+    r"(?:works|work) (?:well|best|better) if you|"
     r"the best (?:thing|way|option|approach|plan)(?: to do| for you)? (?:is|would be)|"
-    r"(?:^|\b(?:please|just|and|you|you'll|you will) )make sure|don't forget|remember to|(?:one|the) thing (?:you|to) (?:could|can|might|should)? ?(?:do|try)|"
-    r"something (?:you|to) (?:could|can|might)? ?(?:try|do|consider)|"
+    r"(?<!\bto )(?<!\bme )make sure (?:that )?(?:you|your|to|it|she|he|they|the|there)\b|"
+    r"don't forget|remember to|(?:one|the) thing (?:you|to) (?:could|can|might|should)? ?(?:do|try)|"
+    r"something you (?:could|can|might) (?:try|do|consider)|"
     r"(?:we|you) (?:will |'ll )?(?:need|have) to (?:start|stop|get|make|cut|keep|take|look|quit)|"
-    r"(?:she|he|it|this|that|they) needs to|you(?:'re going to|'re gonna| are going to|'ll| will) "
-    r"(?:need to|have to|want to|take|call|use|start|stop|keep|let|bring|come back))\b"
+    r"(?:she|he|it|this|that|they) (?:really )?needs to|you(?:'re going to|'re gonna| are going to|'ll| will) "
+    r"(?:need to|have to|want to|take|call|use|start|stop|keep|let|bring|come back)|"
+    r"if you (?:actually |just |really )?(?:quit|stop|cut|try|use|take|start)\b.*\byou(?:'ll| will| can)\b)"
 )
 _IMPERATIVE_VERBS = frozenset(
     "try send call give make take go ask write start stop keep use put get set remember "
@@ -142,7 +171,7 @@ _IMPERATIVE_VERBS = frozenset(
     "speak find bring read practice practise limit reduce switch drop quit be follow prepare "
     "delegate document join sign apply buy save stay turn move change add block talk tell "
     "leave let have think walk share see look hold push list write note prioritize "
-    "prioritise decide commit pause breathe do don't never always".split()
+    "prioritise decide commit pause breathe do don't".split()
 )
 _NOT_IMPERATIVE = _rx(
     r"^(?:tell me|tell us|let me|let's|see you|take care|have a (?:good|great|nice)|"
@@ -221,9 +250,10 @@ def _question(
     f: TextFeatures, is_leader: bool, doc: Any, prev_act: Act | None
 ) -> tuple[Act, str] | None:
     """Question acts (open/closed/leading), advice with a rhetorical tag, or None."""
-    form = _question_form(f)
-    if form is None:
+    found = _question_form(f)
+    if found is None:
         return None
+    form, clause = found
     if f.qmark and _TAG_WORDS.match(f.core or f.norm) and prev_act is not None:
         if prev_act in (Act.ADVICE, Act.TAKEOVER):
             return prev_act, "rhetorical_tag_on_advice"
@@ -231,34 +261,52 @@ def _question(
         body = features(_TAG_END.sub("", f.raw.strip()))
         if body.words and _advice_rule(body, doc) is not None:
             return Act.ADVICE, "rhetorical_tag_on_advice"
-    if is_leader and (_LEADING_START.match(_ASK_PREFIX.sub("", f.core)) or _LEADING_ANY.search(f.core)):
+    if is_leader and (_LEADING_START.match(clause) or _LEADING_ANY.search(f.core)):
         return Act.LEADING_QUESTION, "leading_" + form
-    return _open_or_closed(f, form)
+    return _open_or_closed(f, form, clause)
 
 
-def _question_form(f: TextFeatures) -> str | None:
-    """Name of the surface form that makes this a question, or None."""
+def _question_form(f: TextFeatures) -> tuple[str, str] | None:
+    """(name of the surface form that makes this a question, the clause it starts), or None."""
     core = _ASK_PREFIX.sub("", f.core)
+    form = _start_form(core)
+    if form is not None:
+        return form, core
+    inside = _question_inside(f, core)
+    if f.qmark:
+        for clause in _later_clauses(f.raw):
+            form = _start_form(clause)
+            if form is not None:
+                return "clause_" + form, clause
+        if inside is not None:
+            return inside, core
+        if _TAG_END.search(f.raw.strip()):
+            return "tag", core
+        if _WH_PRON_START.match(core) or _WH_START.match(core):
+            return "wh_start", core
+        return "qmark_declarative", core
+    return (inside, core) if inside is not None else None
+
+
+def _start_form(core: str) -> str | None:
     if _INVITATION.match(core):
         return "invitation"
     if _CURIOUS.match(core) and re.search(rf"\b(?:{WH}|if|whether|about)\b", core):
         return "i_wonder"
-    if _WH_START.match(core):
+    if _WH_START.match(core) and not _WH_SUBORDINATE.match(core):
         return "wh_start"
     if _ELLIPTIC_ANY.match(core):
         return "elliptic_any"
     if _INVERSION_START.match(core):
         return "aux_inversion"
-    inside = _question_inside(f, core)
-    if f.qmark:
-        if inside is not None:
-            return inside
-        if _TAG_END.search(f.raw.strip()):
-            return "tag"
-        if _WH_PRON_START.match(core):
-            return "wh_start"
-        return "qmark_declarative"
-    return inside
+    return None
+
+
+def _later_clauses(raw: str) -> list[str]:
+    """Cores of the comma/dash-separated clauses after the first, last first: a
+    question often follows a preface ("So, on a scale of 1 to 10, how ...?")."""
+    parts = re.split(r"[,;:\u2014\u2013]|\s-+\s|--", raw)[1:]
+    return [c for c in (_ASK_PREFIX.sub("", features(p).core) for p in reversed(parts)) if c]
 
 
 def _question_inside(f: TextFeatures, core: str) -> str | None:
@@ -284,23 +332,25 @@ def _has_terminal_punct(f: TextFeatures) -> bool:
     return bool(re.search(r"[.!?…]\W*$", f.raw.strip()))
 
 
-def _open_or_closed(f: TextFeatures, form: str) -> tuple[Act, str]:
-    core = _ASK_PREFIX.sub("", f.core)
-    if form in ("invitation", "invitation_inside"):
+def _open_or_closed(f: TextFeatures, form: str, clause: str) -> tuple[Act, str]:
+    base = form.removeprefix("clause_")
+    if base in ("invitation", "invitation_inside", "elliptic_any"):
         return Act.OPEN_QUESTION, form
-    if form == "i_wonder":
-        if _CURIOUS_CLOSED.search(core):
-            return Act.CLOSED_QUESTION, "i_wonder_if"
-        return Act.OPEN_QUESTION, "i_wonder_wh"
-    if form in ("wh_start", "wh_inside"):
-        wh = core if form == "wh_start" else _wh_clause(core)
-        if _QUANT_HOW.match(wh) or _CLOSED_WHAT.match(wh):
+    if base == "i_wonder":
+        if _CURIOUS_CLOSED.search(clause):
+            return Act.CLOSED_QUESTION, form + "_if"
+        return Act.OPEN_QUESTION, form + "_wh"
+    if base in ("wh_start", "wh_inside"):
+        wh = clause if base == "wh_start" else _wh_clause(clause)
+        if _QUANT_HOW.match(wh) or _CLOSED_WHAT.match(wh) or _HOW_DEGREE.match(wh):
             return Act.CLOSED_QUESTION, form + "_specific"
         if _OPEN_WH.match(wh):
             return Act.OPEN_QUESTION, form + "_open"
         return Act.CLOSED_QUESTION, form + "_fact"
-    if _POLITE_OPEN.match(core):
+    if _POLITE_OPEN.match(clause):
         return Act.OPEN_QUESTION, "polite_invitation"
+    if _TRAILING_OR.search(f.raw):
+        return Act.OPEN_QUESTION, "trailing_or"
     return Act.CLOSED_QUESTION, form
 
 
@@ -337,6 +387,8 @@ def _advice_rule(f: TextFeatures, doc: Any) -> str | None:
         return "modal_you_should"
     if _ADVICE_FRAME.search(f.core):
         return "advice_frame"
+    if _CONTINUATION.match(f.raw):
+        return None  # "-and get it out of the way": the end of an interrupted sentence
     if _imperative_words(f.core_words):
         return "imperative"
     if doc is not None and _imperative_pos(doc):
@@ -348,7 +400,7 @@ def _imperative_words(words: list[str]) -> bool:
     core = " ".join(words)
     if not words or _NOT_IMPERATIVE.match(core):
         return False
-    head = [w for w in words[:3] if w not in {"please", "maybe", "definitely", "really", "always", "first"}]
+    head = [w for w in words[:4] if w not in {"please", "definitely", "really", "always", "never", "first"}]
     if not head:
         return False
     verb = head[0]
@@ -377,19 +429,28 @@ def _imperative_with_object(head: list[str]) -> bool:
 
 def _imperative_pos(span: Any) -> bool:
     """spaCy: the first content token is a base-form verb heading the sentence with no
-    subject (imperative mood), e.g. "Just send it.", "Give her a template."."""
+    subject (imperative mood), e.g. "Just send it.", "Escalate it to her."; process verbs
+    ("let's", "see", "think") and requests to the leader ("remind me") do not count."""
     tokens = [t for t in span if not t.is_punct and not t.is_space]
     content = [t for t in tokens if t.pos_ not in ("INTJ", "CCONJ") and t.lower_ not in _SKIP_HEAD]
     if not content:
         return False
     head = content[0]
-    if head.tag_ != "VB" or head.dep_ not in ("ROOT", "conj"):
+    if head.tag_ != "VB" or head.dep_ not in ("ROOT", "conj") or not head.is_alpha or len(head) < 3:
         return False
-    if any(c.dep_ in ("nsubj", "nsubjpass", "expl") for c in head.children):
+    if head.lemma_.lower() in _PROCESS_VERBS or head.i + 1 >= len(head.doc):
         return False
-    return not _NOT_IMPERATIVE.match(head.lower_ + " " + (head.nbor().lower_ if head.i + 1 < len(head.doc) else ""))
+    children = list(head.children)
+    if any(c.dep_ in ("nsubj", "nsubjpass", "expl") for c in children):
+        return False
+    return not any(c.lower_ in ("me", "us") for c in children)
 
 
+_PROCESS_VERBS = frozenset(
+    "let see say hang think remind help talk tell catch imagine guess want mind be thank "
+    "excuse wait hold come look go".split()
+)
+_CONTINUATION = _rx(r"^\s*(?:-|\u2014|\u2013|\.\.\.|\u2026)")
 _SKIP_HEAD = frozenset({"so", "well", "just", "please", "now", "then", "maybe", "okay", "ok", "yeah", "and", "but", "um", "uh"})
 _STOP = frozenset(
     "i you me my your we us our it its a an the and or but so to of in on at for with that this "

@@ -28,6 +28,8 @@ def act(text, **kw):
         "Could you describe what a good week looks like?",
         "I'm wondering what you make of that.",
         "Say more about that.",
+        "Any questions?",
+        "Anything else?",
     ],
 )
 def test_open_questions(text):
@@ -47,7 +49,6 @@ def test_open_questions(text):
         "She agreed to it, didn't she?",
         "Okay?",
         "You talked to her?",  # declarative with rising intonation
-        "Any questions?",
         "I wonder if she knows.",
     ],
 )
