@@ -85,6 +85,38 @@ def visit(browser):
         v.close()
 
 
+# WCAG 2 contrast of every text element's colour against the nearest opaque background.
+CONTRAST_JS = """
+(selector) => {
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const bg = el => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] === 1)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const worst = [];
+  for (const el of document.querySelectorAll(selector)) {
+    const style = getComputedStyle(el);
+    if (!el.textContent.trim() || !el.getClientRects().length || style.visibility !== "visible") continue;
+    const a = lum(rgb(style.color).slice(0, 3)) * Number(style.opacity), b = lum(bg(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) worst.push([el.className || el.tagName, ratio.toFixed(2)]);
+  }
+  return worst;
+}
+"""
+TEXT_SELECTORS = (
+    "p, li, h1, h2, h3, h4, .act, .pill, .tag, .muted, .who, .t, .spk, .eyebrow, .status, .sev, summary, "
+    ".num, .unit, a, b, dt, dd"
+)
+
+
 def _no_horizontal_scroll(page) -> tuple[int, int]:
     return page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
 
@@ -109,6 +141,7 @@ def test_laptop_shows_headline_sections_and_makes_no_requests(pages, visit):
     assert v.other_requests() == []
     assert v.requests == [v.url]
     assert v.console_errors == []  # e.g. no Content-Security-Policy violations
+    assert page.evaluate(CONTRAST_JS, TEXT_SELECTORS) == []
     page.screenshot(path=str(ARTIFACTS / "scorecard-1280.png"), full_page=True)
     page.locator("section.hero").screenshot(path=str(ARTIFACTS / "scorecard-1280-hero.png"))
 
@@ -151,4 +184,5 @@ def test_degenerate_page_warns_and_runs_no_injected_markup(pages, visit):
     assert page.locator("#grow li.stage.missing").count() == 4
     assert _no_horizontal_scroll(page)[0] <= 375
     assert v.other_requests() == [] and v.console_errors == []
+    assert page.evaluate(CONTRAST_JS, TEXT_SELECTORS) == []
     page.screenshot(path=str(ARTIFACTS / "degenerate-375.png"), full_page=True)
