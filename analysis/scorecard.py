@@ -69,7 +69,7 @@ def build_scorecard(
         reliability=reliability(sig, "all"),
         score=result,
         metrics=metrics,
-        sentences=conv.sentences,
+        sentences=tuple(sorted(sentences, key=lambda s: s.index)),
         rescues=rescues,
         grow=grow,
         best_question=best,

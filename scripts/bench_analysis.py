@@ -7,6 +7,7 @@ Usage: .venv/bin/python scripts/bench_analysis.py [--minutes 60] [--repeat 3] [-
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -53,9 +54,10 @@ def synthetic_transcript(minutes: float, seed: int = 7) -> Transcript:
 
 
 def timed(fn):
-    start = time.perf_counter()
+    """(result, wall s, CPU s of this process): CPU time is robust to a busy machine."""
+    start, cpu = time.perf_counter(), time.process_time()
     out = fn()
-    return out, time.perf_counter() - start
+    return out, time.perf_counter() - start, time.process_time() - cpu
 
 
 def main() -> int:
@@ -70,22 +72,26 @@ def main() -> int:
     if not args.no_spacy:
         from models.nlp import load_nlp
 
-        nlp, load_s = timed(load_nlp)
+        nlp, load_s, _ = timed(load_nlp)
     roles = Roles("L", "C", "benchmark", Confidence.HIGH)
-    rows = {"label (sentences + acts)": [], "metrics + rubric": [], "JSON": [], "total": []}
+    rows: dict[str, list[tuple[float, float]]] = {
+        "label (sentences + acts)": [], "metrics + rubric": [], "JSON": [], "total": []}
     for _ in range(args.repeat):
-        sentences, a = timed(lambda: label_transcript(transcript, "L", nlp))
-        card, b = timed(lambda: build_scorecard(transcript, roles, sentences))
-        _, c = timed(lambda: scorecard_to_dict(card))
-        for key, v in zip(rows, (a, b, c, a + b + c)):
-            rows[key].append(v)
+        sentences, *a = timed(lambda: label_transcript(transcript, "L", nlp))
+        card, *b = timed(lambda: build_scorecard(transcript, roles, sentences))
+        _, *c = timed(lambda: scorecard_to_dict(card))
+        total = (a[0] + b[0] + c[0], a[1] + b[1] + c[1])
+        for key, v in zip(rows, (a, b, c, total)):
+            rows[key].append(tuple(v))
     print(f"transcript: {args.minutes:.0f} min, {len(transcript.turns)} turns, {words} words, "
           f"{len(sentences)} sentences; spaCy: {'off' if nlp is None else f'loaded in {load_s:.1f} s'}")
-    print(f"{'stage':28s} {'median s':>9s} {'max s':>7s}")
+    print(f"{'stage':28s} {'wall median s':>14s} {'wall max s':>11s} {'CPU median s':>13s}")
     for key, values in rows.items():
-        print(f"{key:28s} {statistics.median(values):9.3f} {max(values):7.3f}")
-    total = statistics.median(rows["total"])
-    print(f"target <= 2.0 s after spaCy is loaded: {'PASS' if total <= 2.0 else 'FAIL'} ({total:.2f} s)")
+        wall, cpu = [v[0] for v in values], [v[1] for v in values]
+        print(f"{key:28s} {statistics.median(wall):14.3f} {max(wall):11.3f} {statistics.median(cpu):13.3f}")
+    total = statistics.median(v[0] for v in rows["total"])
+    print(f"target <= 2.0 s (wall) after spaCy is loaded: {'PASS' if total <= 2.0 else 'FAIL'} "
+          f"({total:.2f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     return 0
 
 
