@@ -85,8 +85,8 @@ def find_cue(floor: Floor, cue_fn: CueFn) -> Cue | None:
     tail = floor.sentences[-CUE_LOOKBACK:]
     for s in reversed(tail):
         kind = cue_fn(s.text)
-        if kind is None and s.text.rstrip().endswith("?"):
-            kind = "question"
+        if s.text.rstrip().endswith("?") and (kind is None or "pause" in kind or "hesita" in kind):
+            kind = "question"  # a question to the leader outweighs an "um" in it
         if kind is not None:
             return Cue(kind, of_sentence(s, f"cue: {kind}"))
     for a, b in zip(tail, tail[1:]):

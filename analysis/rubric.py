@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -75,15 +76,20 @@ class Rubric:
 
 
 def load_rubric(path: Path | None = None) -> Rubric:
-    """Load and validate a rubric TOML file (None = the bundled default)."""
+    """Load and validate a rubric TOML file (None = the bundled default, read once)."""
     if path is None:
-        text = resources.files("analysis.data").joinpath(DEFAULT_RUBRIC).read_text("utf-8")
-        return parse_rubric(text, DEFAULT_RUBRIC)
+        return _default_rubric()
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as e:
         raise RubricError(f"rubric {path}: cannot read the file ({e.strerror or e})") from e
     return parse_rubric(text, str(path))
+
+
+@lru_cache(maxsize=1)
+def _default_rubric() -> Rubric:
+    text = resources.files("analysis.data").joinpath(DEFAULT_RUBRIC).read_text("utf-8")
+    return parse_rubric(text, DEFAULT_RUBRIC)
 
 
 def parse_rubric(text: str, name: str = "rubric") -> Rubric:

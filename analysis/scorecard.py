@@ -30,7 +30,8 @@ from analysis.types import SCORECARD_SCHEMA, Roles, Sentence, Transcript
 
 def analyze(transcript: Transcript, roles: Roles, rubric: Rubric | None = None, nlp: Any = None) -> Scorecard:
     """Label every sentence (spaCy ``nlp``, or the regex fallback with None) and score the
-    leader. Pure: same inputs, same Scorecard; nothing is read or written."""
+    leader against ``rubric`` (None = the bundled default). Pure: same inputs, same
+    Scorecard; inputs are not modified and nothing is written."""
     from analysis.acts import label_transcript
 
     sentences = label_transcript(transcript, roles.leader, nlp)

@@ -65,6 +65,20 @@ def test_coachee_question_to_the_leader_is_a_cue():
         (Act.LEADING_QUESTION, "What would you do if I weren't here?")]
 
 
+def test_question_with_a_filled_pause_is_a_question_cue():
+    def cue(text):
+        return "filled_pause" if text.startswith("Um") else None
+
+    transcript, sentences = build([
+        T("C", [S("Um, so why am I doing this?")]),
+        T("L", [S("You should just do it.", A.ADVICE)]),
+    ])
+    conv = build_conversation(transcript, roles(), sentences)
+    found = find_rescues(conv, (), cue)
+    assert [(r.cue.note, r.alternative) for r in found] == [
+        ("cue: question", "What would you do if I weren't here?")]
+
+
 def test_long_pause_mid_answer_is_a_cue():
     found = rescues([
         T("C", [S("The plan was fine."), S("Then the team changed.", pause=3.0)]),
