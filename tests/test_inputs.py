@@ -207,3 +207,40 @@ def test_load_transcript_errors(tmp_path: Path):
     with pytest.raises(TranscriptFormatError) as e:
         load_transcript(other)
     assert str(e.value) == "notes.txt: not a transcript (expected a .json or .vtt file)"
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+VTT_LINES = st.sampled_from([
+    "", "WEBVTT", "00:00:01.000 --> 00:00:02.000", "00:03.000 --> 00:01.000", "A: hello there",
+    "<v B>hi</v>", "NOTE x", "1", "just text", "00:00:01 --> x", "-->", "Dana: What now?",
+])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(VTT_LINES, max_size=12))
+def test_vtt_parser_only_raises_format_errors(lines):
+    try:
+        t = parse_webvtt("\n".join(lines))
+    except TranscriptFormatError as e:
+        assert e.message.startswith(("line ", "WebVTT file has no cues")), e.message
+    else:
+        assert t.turns and all(turn.end >= turn.start for turn in t.turns)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 50) | st.floats(allow_nan=True) | st.text(max_size=5),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.sampled_from(["utterances", "speaker", "start", "end", "text", "roles", "leader", "schema"]),
+        children, max_size=5),
+    max_leaves=20,
+))
+def test_json_parser_only_raises_format_errors(doc):
+    try:
+        t, _ = parse_json_transcript(json.dumps(doc))
+    except TranscriptFormatError:
+        pass
+    else:
+        assert t.turns
