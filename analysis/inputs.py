@@ -273,6 +273,7 @@ _TIMING = re.compile(
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>")
 _TAG = re.compile(r"</?[^>]*>")
 _ZOOM_NAME = re.compile(r"^([^:<>]{1,60}?):\s+(.*)$")
+_NAME_PARTICLES = {"de", "da", "del", "della", "di", "du", "la", "le", "van", "von", "der", "den", "bin", "al", "el"}
 _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&nbsp;": " ", "&lrm;": "", "&rlm;": ""}
 
 
@@ -360,9 +361,20 @@ def _payload_line(raw: str) -> tuple[str | None, str]:
         return voice.group(1).strip(), _clean(raw)
     text = _clean(raw)
     m = _ZOOM_NAME.match(text)
-    if m and not re.search(r"[.!?]", m.group(1)):
+    if m and _looks_like_name(m.group(1)):
         return m.group(1).strip(), m.group(2).strip()
     return None, text
+
+
+def _looks_like_name(candidate: str) -> bool:
+    """'Dana Lee', 'Speaker 2', 'dlee' yes; 'So here's the thing' (text before a colon) no:
+    one token of any case, or up to 5 capitalised tokens (name particles allowed)."""
+    tokens = candidate.split()
+    if not tokens or len(tokens) > 5 or re.search(r"[.!?,;]", candidate):
+        return False
+    if len(tokens) == 1:
+        return True
+    return all(t[0].isupper() or t[0].isdigit() or t.lower() in _NAME_PARTICLES for t in tokens)
 
 
 def _clean(raw: str) -> str:

@@ -82,19 +82,22 @@ def silence_metrics(conv: Conversation, sig: Signals) -> tuple[Metric, ...]:
     total = sum(g.duration for g in gaps)
     rel = reliability(sig, "timing")
     longest = max(gaps, key=lambda g: g.duration, default=None)
-    ev = () if longest is None else (
-        Evidence(longest.start, longest.end, longest.after,
-                 f"{longest.duration:.1f} s of silence at {mmss(longest.start)}",
-                 f"after {conv.transcript.display_name(longest.after)}"),
-    )
+    ev = () if longest is None else (_gap_evidence(conv, longest),)
+    top = sorted(gaps, key=lambda g: -g.duration)[:5]
     return (
         metric("total_silence_s", "Total silence", total, "s", rel,
-               detail=f"{len(gaps)} gaps of >= {MIN_SILENCE_S} s"),
+               evidence=[_gap_evidence(conv, g) for g in sorted(top, key=lambda g: g.start)],
+               detail=f"{len(gaps)} gaps of >= {MIN_SILENCE_S} s; the 5 longest listed"),
         metric("silence_share", "Silence share", total / (last - first) if last > first else None,
                "share", rel, detail="silence / time from first to last speech"),
         metric("longest_silence_s", "Longest silence", longest.duration if longest else 0.0,
                "s", rel, evidence=ev),
     )
+
+
+def _gap_evidence(conv: Conversation, g: Gap) -> Evidence:
+    return Evidence(g.start, g.end, g.after, f"{g.duration:.1f} s of silence at {mmss(g.start)}",
+                    f"after {conv.transcript.display_name(g.after)}")
 
 
 def next_speech_start(conv: Conversation, after: float, exclude: str | None = None) -> float | None:

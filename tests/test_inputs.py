@@ -172,6 +172,17 @@ def test_teams_vtt_voice_tags(tmp_path: Path):
     assert [s.name for s in t.speakers] == ["Dana Lee", "Sam Park"]
 
 
+def test_zoom_colon_inside_text_is_not_a_speaker_name():
+    t = parse_webvtt(
+        "WEBVTT\n\n00:00.000 --> 00:02.000\nDana van der Berg: Here is the thing: it slipped.\n\n"
+        "00:02.000 --> 00:04.000\nSo here's the thing: we wait.\n"
+    )
+    assert [(x.speaker, x.text) for x in t.turns] == [
+        ("Dana van der Berg", "Here is the thing: it slipped."),
+        ("Dana van der Berg", "So here's the thing: we wait."),
+    ]
+
+
 def test_vtt_cue_with_two_voices_shares_its_time():
     t = parse_webvtt("WEBVTT\n\n00:00.000 --> 00:04.000\n<v A>one two three</v>\n<v B>four</v>\n")
     assert [(x.speaker, x.start, x.end) for x in t.turns] == [("A", 0.0, 3.0), ("B", 3.0, 4.0)]
