@@ -76,9 +76,21 @@ _ELLIPTIC_ANY = _rx(
 _CONTINUER = _rx(r"^(?:oh )?(?:yeah|yes|really|uh huh|mm hmm|mhm|hmm|is that so|is it|did you|do you)$")
 _CURIOUS_CLOSED = _rx(r"\b(?:wonder|wondering|curious) (?:if|whether)\b")
 _ASK_PREFIX = _rx(r"^(?:let me|can i|could i|may i|i want to|i'd like to|i wanted to) (?:just )?ask (?:you )?")
-_MID_WH_INVERSION = _rx(rf"\b(?:{WH}(?: \w+)?) (?:{AUX}|{NEG_AUX}) {PRON}\b")
+_MID_WH_INVERSION = _rx(
+    rf"\b(?:{WH}(?: \w+)?) (?:{AUX}|{NEG_AUX}) (?:{PRON}|your|my|his|her|their|our|the|this|that|"
+    r"these|those|all|things|there|anything|everything|people)\b"
+)
 _MID_WH_CONTR = _rx(rf"\b{WH_CONTR} (?!{PRON}\b)")
-_MID_INVERSION = _rx(rf"\b(?:do|did|does|are|were|have|can|could|would|will|is) {PRON} (?:\w+)")
+_MID_INVERSION = _rx(
+    rf"\b(?:(?:do|did|does|are|were|have|can|could|would|will|is) {PRON}|"
+    rf"(?:doesn't|don't|isn't|didn't|wouldn't|won't|aren't) (?:{PRON}|that|this)) \w+"
+)
+# A check-question closing an unpunctuated sentence ("..., is that right").
+_END_CHECK = _rx(
+    r"\b(?:is that (?:right|correct|true|fair|okay|ok)|does that (?:make sense|sound (?:right|okay|ok|good|fair))|"
+    r"how (?:does|would) that sound|what do you think|am i right|you know what i mean|"
+    r"(?:doesn't|don't|wouldn't|isn't) (?:that|it|you) \w+(?: you)?|or not|right or wrong)\s*[.!?]?\s*$"
+)
 _MID_INVITATION = _rx(
     r"\b(?:tell me|walk me through|help me understand|talk to me about|say (?:something |a bit |a little )?more|"
     r"give me (?:a|an|some) (?:\w+ )?(?:sense|idea|example|timeframe|picture))\b"
@@ -104,6 +116,13 @@ _CLOSED_WHAT = _rx(
 _HOW_DEGREE = _rx(  # "how confident are you", "how important is it": a point on a scale
     rf"^how (?!(?:{AUX}|{NEG_AUX}|about|so|come|else|{PRON}|that|this|things|the|your|it's|"
     r"that's|you're|we're|they're|come|exactly|well|far)\b)\w+ (?:(?:is|are|was|were|would|do|does|did) |do you)"
+)
+# A yes/no form that asks for content: "Do you have any thoughts about...?",
+# "Can you think of anything else...?", "Is there anything else...?".
+_ELABORATION = _rx(
+    r"^\w+ (?:you|there|i) (?:\w+ )?(?:\w+ )?(?:any (?:thoughts|ideas|other|more|sense|examples?)|"
+    r"anything(?! else)|anything else|some (?:thoughts|ideas)|think of|say more|tell me|share|"
+    r"describe|explain)\b"
 )
 _TRAILING_OR = _rx(r"\bor\W*\?\W*$")
 _POLITE_OPEN = _rx(
@@ -319,6 +338,8 @@ def _question_inside(f: TextFeatures, core: str) -> str | None:
         return "invitation_inside"
     if not _has_terminal_punct(f) and _MID_INVERSION.search(core):
         return "aux_inversion_inside"
+    if _END_CHECK.search(core):
+        return "check_tag"
     return None
 
 
@@ -349,6 +370,8 @@ def _open_or_closed(f: TextFeatures, form: str, clause: str) -> tuple[Act, str]:
         return Act.CLOSED_QUESTION, form + "_fact"
     if _POLITE_OPEN.match(clause):
         return Act.OPEN_QUESTION, "polite_invitation"
+    if base == "aux_inversion" and _ELABORATION.search(clause):
+        return Act.OPEN_QUESTION, "yes_no_form_inviting_elaboration"
     if _TRAILING_OR.search(f.raw):
         return Act.OPEN_QUESTION, "trailing_or"
     return Act.CLOSED_QUESTION, form

@@ -139,7 +139,7 @@ def _show_error(gold: bool, pred: bool, sents: list[Sentence]) -> None:
 
 
 # ------------------------------------------------------------------ AUC
-def conversation_auc(convs, transcripts) -> str:
+def conversation_auc(convs, transcripts, nlp: Any = None) -> str:
     try:
         from analysis import analyze  # type: ignore[attr-defined]
         from analysis.types import Roles
@@ -149,7 +149,7 @@ def conversation_auc(convs, transcripts) -> str:
     for cid, tr in transcripts.items():
         roles = Roles(leader=LEADER, coachee=COACHEE, reason="AnnoMI: therapist is the leader")
         try:
-            card = analyze(tr, roles)
+            card = analyze(tr, roles, None, nlp)
         except Exception as e:  # report and keep going: one bad conversation must not hide the rest
             log.warning("analyze failed on conversation %s: %s", cid, e)
             continue
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             transcripts = trs
     print_table(results, len(convs), n_utt, timing, "spaCy" if nlp is not None else "regex only")
     if not args.no_auc:
-        print(f"\nconversation ROC AUC, overall score, mi_quality high vs low: {conversation_auc(convs, transcripts)}")
+        print(f"\nconversation ROC AUC, overall score, mi_quality high vs low: {conversation_auc(convs, transcripts, nlp)}")
     return 0
 
 
