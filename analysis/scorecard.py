@@ -101,6 +101,7 @@ def scorecard_to_dict(sc: Scorecard) -> dict[str, Any]:
             "dimensions": [_dimension(d) for d in sc.score.dimensions],
         },
         "focus": sc.focus,
+        "metric_values": {m.key: m.value for m in sc.metrics},
         "metrics": [_metric(m) for m in sc.metrics],
         "rescues": [_rescue(r) for r in sc.rescues],
         "grow": _grow(sc.grow),

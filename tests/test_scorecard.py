@@ -130,3 +130,14 @@ def test_metrics_never_crash_and_stay_in_range(script, leader):
     assert 0 <= sc.score.overall <= 100
     assert all(1 <= r.severity <= 3 for r in sc.rescues)
     valid(sc)
+
+
+def test_metric_values_shortcut_matches_metrics():
+    transcript, hint = parse_json_transcript(json.dumps(UTTERANCES))
+    data = valid(analyze(transcript, resolve_roles(transcript, None, hint)))
+    assert data["metric_values"] == {m["key"]: m["value"] for m in data["metrics"]}
+    assert {"question_statement_ratio", "open_question_share", "leader_talk_share", "total_silence_s",
+            "silence_share", "longest_silence_s", "wait_time_median_s", "wait_time_3s_share",
+            "silence_broken_by_leader", "stacked_questions", "rescue_count", "rescues_per_10_min",
+            "first_rescue_at_s", "grow_stages_covered", "interruptions", "longest_leader_monologue_s",
+            "longest_coachee_story_s"} <= set(data["metric_values"])
