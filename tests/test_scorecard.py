@@ -141,3 +141,11 @@ def test_metric_values_shortcut_matches_metrics():
             "silence_broken_by_leader", "stacked_questions", "rescue_count", "rescues_per_10_min",
             "first_rescue_at_s", "grow_stages_covered", "interruptions", "longest_leader_monologue_s",
             "longest_coachee_story_s"} <= set(data["metric_values"])
+
+
+def test_rubric_knows_exactly_the_metrics_the_scorecard_has():
+    from analysis.rubric import KNOWN_METRICS
+
+    transcript, sentences = build([T("L", [S("What now?", A.OPEN_QUESTION)]), T("C", [S("Fine.")])])
+    sc = build_scorecard(transcript, roles(), sentences, cue_fn=fake_cue)
+    assert {m.key for m in sc.metrics} == KNOWN_METRICS
