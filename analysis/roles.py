@@ -31,7 +31,10 @@ def resolve_roles(transcript: Transcript, leader: str | None, hint: str | None =
         raise RolesError("the transcript has no speakers, so there is no leader to score")
     wanted = (leader or "").strip()
     if wanted.lower() in AUTO and hint:
-        label = find_speaker(transcript, hint)
+        try:
+            label = find_speaker(transcript, hint)
+        except RolesError as e:
+            raise RolesError(f"the transcript file's roles.leader: {e.message}") from e
         return _roles(transcript, label, f"leader named in the transcript file ({hint})")
     if wanted.lower() not in AUTO:
         label = find_speaker(transcript, wanted)

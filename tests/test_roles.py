@@ -64,6 +64,15 @@ def test_hint_from_the_file_wins_over_inference():
     assert roles.reason == "leader named in the transcript file (S1)"
 
 
+def test_hint_naming_nobody_says_it_came_from_the_file():
+    with pytest.raises(RolesError) as e:
+        resolve_roles(transcript(COACHING), "auto", hint="Pat")
+    assert str(e.value) == (
+        "the transcript file's roles.leader: leader 'Pat' is not a speaker in this transcript "
+        "(speakers: 'S0', 'S1')"
+    )
+
+
 def test_close_call_has_low_confidence_and_first_speaker_wins_ties():
     t = transcript([("A", 0, 2, "Is it done?"), ("B", 3, 5, "Is it?"), ("A", 6, 7, "Yes.")])
     roles = resolve_roles(t, None)
