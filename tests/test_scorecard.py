@@ -149,3 +149,14 @@ def test_rubric_knows_exactly_the_metrics_the_scorecard_has():
     transcript, sentences = build([T("L", [S("What now?", A.OPEN_QUESTION)]), T("C", [S("Fine.")])])
     sc = build_scorecard(transcript, roles(), sentences, cue_fn=fake_cue)
     assert {m.key for m in sc.metrics} == KNOWN_METRICS
+
+
+def test_transcript_without_speech_scores_without_crashing():
+    from analysis.types import Speaker, Transcript
+
+    empty = Transcript(duration_s=30.0, speakers=(Speaker("S0"), Speaker("S1")), turns=())
+    sc = analyze(empty, resolve_roles(empty, None))
+    data = valid(sc)
+    assert data["sentences"] == [] and data["rescues"] == []
+    assert data["metric_values"]["leader_talk_share"] is None
+    assert data["reliability"]["confidence"] == "low"
