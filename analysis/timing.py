@@ -101,15 +101,24 @@ def _gap_evidence(conv: Conversation, g: Gap) -> Evidence:
 
 
 def next_speech_start(conv: Conversation, after: float, exclude: str | None = None) -> float | None:
-    """Start of the first sentence (any speaker but ``exclude``) that starts at or after
-    ``after`` seconds, or overlaps it; None when nobody speaks again."""
-    starts = [s.start for s in conv.sentences if s.end > after and s.speaker != exclude]
+    """Start of the first speech segment or sentence (any speaker but ``exclude``) that
+    ends after ``after`` seconds; None when nobody else speaks again."""
+    starts = [s.start for s in conv.segments if s.end > after and s.speaker != exclude]
+    starts += [s.start for s in conv.sentences if s.end > after and s.speaker != exclude]
     return min(starts, default=None)
+
+
+def speech_end(conv: Conversation, speaker: str, start: float, end: float) -> float:
+    """When ``speaker`` really stopped talking in [start, end]: the last diarization
+    segment end inside it (Whisper stretches last words into pauses), else ``end``."""
+    ends = [s.end for s in conv.segments if s.speaker == speaker and s.start < end and s.end > start]
+    return min(max(ends), end) if ends else end
 
 
 def wait_times(conv: Conversation) -> list[tuple[Sentence, float]]:
     """(question, wait s) for each leader question that ends a leader floor and is
-    followed by more speech: the gap until the next speech by anyone else."""
+    followed by more speech: from the end of the question's speech (segments) to the
+    next speech by anyone else (0 when they overlap)."""
     out: list[tuple[Sentence, float]] = []
     for i, floor in enumerate(conv.floors):
         if not conv.is_leader(floor.speaker) or not floor.sentences or i + 1 >= len(conv.floors):
@@ -117,9 +126,10 @@ def wait_times(conv: Conversation) -> list[tuple[Sentence, float]]:
         q = floor.sentences[-1]
         if not q.act.is_question:
             continue
-        nxt = next_speech_start(conv, q.end, exclude=conv.leader)
+        end = speech_end(conv, q.speaker, q.start, q.end)
+        nxt = next_speech_start(conv, end, exclude=conv.leader)
         if nxt is not None:
-            out.append((q, max(0.0, nxt - q.end)))
+            out.append((q, max(0.0, nxt - end)))
     return out
 
 

@@ -161,3 +161,13 @@ def test_gapless_text_transcript_has_estimated_times_and_no_wait_time():
     assert rel.reasons[0] == ("no pauses between turns: the times look estimated, "
                               "so silence and wait time cannot be measured")
     assert not any("estimated" in r for r in sc.metric("question_statement_ratio").reliability.reasons)
+
+
+def test_wait_time_uses_diarization_segments_not_stretched_word_times():
+    # the transcript says the question ran to 2.0 s (a stretched last word), the
+    # diarization says the leader stopped at 1.2 s; the coachee starts at 4.2 s.
+    transcript, sentences = build([T("L", [S(Q5, A.OPEN_QUESTION)]), T("C", [S(ST5)], start=4.2)])
+    segmented = replace(transcript, segments=(Segment("L", 0.0, 1.2), Segment("C", 4.2, 6.2)))
+    sc = build_scorecard(segmented, roles(), sentences, cue_fn=fake_cue)
+    assert value(sc, "wait_time_median_s") == pytest.approx(3.0)
+    assert value(sc, "wait_time_3s_share") == 1.0
