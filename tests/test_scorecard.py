@@ -160,3 +160,22 @@ def test_transcript_without_speech_scores_without_crashing():
     assert data["sentences"] == [] and data["rescues"] == []
     assert data["metric_values"]["leader_talk_share"] is None
     assert data["reliability"]["confidence"] == "low"
+
+
+WORDS = st.sampled_from(["what", "how", "you", "should", "I", "don't", "know", "stuck", "okay", "mm-hmm",
+                         "tell", "me", "more", "the", "plan", "?", ".", ",", "-", "um", "I'll", "do", "it"])
+utterance_st = st.fixed_dictionaries({
+    "speaker": st.sampled_from(["Ana", "Ben"]),
+    "start": st.floats(0, 600, allow_nan=False),
+    "text": st.lists(WORDS, min_size=1, max_size=25).map(" ".join),
+})
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(utterance_st, min_size=1, max_size=15))
+def test_random_utterance_transcripts_analyze_end_to_end(items):
+    transcript, _ = parse_json_transcript(json.dumps({"utterances": items}))
+    sc = analyze(transcript, resolve_roles(transcript, "auto"))
+    data = valid(sc)
+    assert {s["source_index"] for s in data["sentences"]} <= set(range(len(items)))
+    assert 0 <= data["score"]["overall"] <= 100
