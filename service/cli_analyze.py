@@ -28,7 +28,9 @@ def register(app: typer.Typer) -> None:
 
 
 def analyze(
-    input: Path = typer.Argument(..., help="Transcript (.json, .vtt) or recording (wav, mp3, m4a, ...)."),
+    input_path: Path = typer.Argument(
+        ..., metavar="INPUT", help="Transcript (.json, .vtt) or recording (wav, mp3, m4a, ...)."
+    ),
     leader: str = typer.Option(
         "auto", "--leader", "-l",
         help="Leader: speaker label, display name, channel index, or 'auto' to infer.",
@@ -40,7 +42,7 @@ def analyze(
 ) -> None:
     """Score the leader's coaching in a transcript or recording."""
     try:
-        scorecard = run_analysis(input, leader, rubric, use_nlp=not no_nlp)
+        scorecard = run_analysis(input_path, leader, rubric, use_nlp=not no_nlp)
         write_outputs(scorecard, json_out, html_out)
     except CoachscoreError as e:
         _fail(e.message)
