@@ -77,7 +77,7 @@ _CONTINUER = _rx(r"^(?:oh )?(?:yeah|yes|really|uh huh|mm hmm|mhm|hmm|is that so|
 _CURIOUS_CLOSED = _rx(r"\b(?:wonder|wondering|curious) (?:if|whether)\b")
 _ASK_PREFIX = _rx(r"^(?:let me|can i|could i|may i|i want to|i'd like to|i wanted to) (?:just )?ask (?:you )?")
 _MID_WH_INVERSION = _rx(
-    rf"\b(?:{WH}(?: \w+)?) (?:{AUX}|{NEG_AUX}) (?:{PRON}|your|my|his|her|their|our|the|this|that|"
+    rf"\b(?:{WH}(?: (?!{AUX}\b|{NEG_AUX}\b)\w+)?) (?:{AUX}|{NEG_AUX}) (?:{PRON}|your|my|his|her|their|our|the|this|that|"
     r"these|those|all|things|there|anything|everything|people)\b"
 )
 _MID_WH_CONTR = _rx(rf"\b{WH_CONTR} (?!{PRON}\b)")
@@ -134,7 +134,9 @@ _LEADING_START = _rx(
     r"talked to|asked|spoken to)(?! (?:what|how|why|when|where|who|whether|if)\b)|"
     r"would it (?:help|make sense|be (?:better|easier|worth|helpful|good|a good idea))|"
     r"could you (?:just|try|maybe)|can you (?:just|try)|would you (?:consider|think about \w+ing)|"
-    r"do you think you (?:should|could|might)|is it worth|shouldn't you|couldn't you|can't you)\b"
+    r"do you think you (?:should|could|might)|is it worth|shouldn't you|couldn't you|can't you|"
+    r"would you be (?:open|willing) to (?:try|\w+ing)|i (?:wonder|am wondering|'m wondering) (?:if|whether) "
+    r"you(?:'d| would) be (?:open|willing) to)\b"
 )
 _LEADING_ANY = _rx(
     r"\b(?:why don't you|why not|why wouldn't you|wouldn't it be|wouldn't you|don't you think|"
@@ -173,10 +175,10 @@ _ADVICE_FRAME = _rx(
     r"it(?:'s| is|'d be| would be| might be| may be) (?:really |very |probably )?"
     r"(?:a good idea|best|better|important|essential|wise|helpful) "
     r"(?:to (?!you\b|me\b|know\b|see\b|hear\b)|if you|that you (?!recogni[sz]e|were|are|know)|for you to)|"
-    r"(?:would|could) be (?:good|best|better|helpful|wise|a good idea)\W*$|"
+    r"it(?:'s| is|'d be| would be) (?:really |probably )?good if you|"
     r"(?:works|work) (?:well|best|better) if you|"
     r"the best (?:thing|way|option|approach|plan)(?: to do| for you)? (?:is|would be)|"
-    r"(?<!\bto )(?<!\bme )make sure (?:that )?(?:you|your|to|it|she|he|they|the|there)\b|"
+    r"(?<!\bto )(?<!\bme )(?<!\bwanna )make sure (?:that )?(?:you|your|to|it|she|he|they|the|there)\b|"
     r"don't forget|remember to|(?:one|the) thing (?:you|to) (?:could|can|might|should)? ?(?:do|try)|"
     r"something you (?:could|can|might) (?:try|do|consider)|"
     r"(?:we|you) (?:will |'ll )?(?:need|have) to (?:start|stop|get|make|cut|keep|take|look|quit)|"
@@ -406,12 +408,12 @@ def _leader_statement(f: TextFeatures, doc: Any, prev_other_text: str | None) ->
 
 
 def _advice_rule(f: TextFeatures, doc: Any) -> str | None:
+    if _CONTINUATION.match(f.raw) and not _EXPLICIT_ADVICE.search(f.core):
+        return None  # "-and get it out of the way": the end of an interrupted sentence
     if _ADVICE_MODAL.search(f.core):
         return "modal_you_should"
     if _ADVICE_FRAME.search(f.core):
         return "advice_frame"
-    if _CONTINUATION.match(f.raw):
-        return None  # "-and get it out of the way": the end of an interrupted sentence
     if _imperative_words(f.core_words):
         return "imperative"
     if doc is not None and _imperative_pos(doc):
@@ -473,6 +475,7 @@ _PROCESS_VERBS = frozenset(
     "let see say hang think remind help talk tell catch imagine guess want mind be thank "
     "excuse wait hold come look go".split()
 )
+_EXPLICIT_ADVICE = _rx(r"\b(?:suggest|recommend|advise|my advice|should)\b")
 _CONTINUATION = _rx(r"^\s*(?:-|\u2014|\u2013|\.\.\.|\u2026)")
 _SKIP_HEAD = frozenset({"so", "well", "just", "please", "now", "then", "maybe", "okay", "ok", "yeah", "and", "but", "um", "uh"})
 _STOP = frozenset(

@@ -259,3 +259,41 @@ def test_load_nlp_missing_model_raises_model_missing():
         load_nlp("no_such_spacy_model_xyz")
     assert e.value.code == "model_missing"
     assert "'no_such_spacy_model_xyz' is not installed" in e.value.message
+
+
+def test_subordinate_wh_clause_is_not_a_question():
+    assert act("When teens drink, things can go wrong.") is Act.STATEMENT
+    assert act("Which is why it matters.") is Act.STATEMENT
+    assert act("When did you start?") is Act.CLOSED_QUESTION
+
+
+def test_question_after_a_preface_clause():
+    assert leader("So, on a scale of 1 to 10, how ready are you?") == (
+        Act.CLOSED_QUESTION,
+        "clause_wh_start_specific",
+    )
+    assert leader("So, let me ask you this, what are some of her concerns?")[0] is Act.OPEN_QUESTION
+
+
+def test_unpunctuated_check_question_at_the_end():
+    assert leader("so you talked to her last week is that right") == (Act.CLOSED_QUESTION, "check_tag")
+    assert act("okay so how is all of this affecting your team") is Act.OPEN_QUESTION
+
+
+def test_yes_no_form_that_invites_elaboration_is_open():
+    assert leader("Do you have any thoughts about what might help?") == (
+        Act.OPEN_QUESTION,
+        "yes_no_form_inviting_elaboration",
+    )
+
+
+def test_interrupted_fragment_is_not_advice():
+    assert act("-and get it out of the way.") is not Act.ADVICE
+    assert act("-so I'd suggest you wait.") is Act.ADVICE
+
+
+def test_greeting_and_epistemic_must_are_not_advice():
+    assert act("It's good to see you again.") is not Act.ADVICE
+    assert act("You must like that job.") is not Act.ADVICE
+    assert act("Let me just make sure I've understood.") is not Act.ADVICE
+    assert act("Let's take a look at the numbers.") is not Act.ADVICE
