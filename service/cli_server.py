@@ -40,8 +40,6 @@ def serve(
 
 def worker(concurrency: int = typer.Option(0, help="Jobs at once (0 = settings.worker_concurrency).")) -> None:
     """Run a job worker in the foreground (for deployments with `serve --no-worker`)."""
-    import threading
-
     from service.db import make_engine, upgrade
     from service.jobs import worker_process_main
     from service.settings import get_settings
@@ -52,11 +50,7 @@ def worker(concurrency: int = typer.Option(0, help="Jobs at once (0 = settings.w
     if settings.auto_migrate:
         url = settings.resolved_database_url()
         upgrade(url, make_engine(url))
-    stop, wake = threading.Event(), threading.Event()
-    try:
-        worker_process_main(settings, None, wake, stop)
-    except KeyboardInterrupt:
-        stop.set()
+    worker_process_main(settings, None)
 
 
 @admin.command("create-org")

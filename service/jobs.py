@@ -102,49 +102,52 @@ class InlineRunner:
 
 
 class ProcessRunner:
-    """Runs a Worker in a child process (spawned, so models load there, once)."""
+    """Runs a Worker in a child process (spawned, so models load there, once).
+
+    No shared multiprocessing primitives: a worker killed mid-wait would leave them
+    locked. The worker polls the DB every ``job_poll_s`` and stops on SIGTERM.
+    """
 
     def __init__(self) -> None:
         self._proc: multiprocessing.process.BaseProcess | None = None
-        self._wake: Any = None
-        self._stop: Any = None
 
     def start(self, settings: Any) -> None:
         ctx = multiprocessing.get_context("spawn")
-        self._wake, self._stop = ctx.Event(), ctx.Event()
         self._proc = ctx.Process(
-            target=worker_process_main,
-            args=(settings, os.getpid(), self._wake, self._stop),
-            name="coachscore-worker",
-            daemon=True,
+            target=worker_process_main, args=(settings, os.getpid()), name="coachscore-worker", daemon=True
         )
         self._proc.start()
         log.info("started worker process pid %s", self._proc.pid)
 
     def notify(self) -> None:
-        if self._wake is not None:
-            self._wake.set()
+        """Nothing to do: the worker polls the database."""
 
     def stop(self) -> None:
         if self._proc is None:
             return
-        self._stop.set()
-        self._wake.set()
-        self._proc.join(timeout=10)
+        self._proc.terminate()
+        self._proc.join(timeout=15)
         if self._proc.is_alive():
-            log.warning("worker did not stop in 10 s; terminating it")
-            self._proc.terminate()
+            log.warning("worker did not stop in 15 s; killing it")
+            self._proc.kill()
             self._proc.join(timeout=5)
         self._proc = None
 
 
-def worker_process_main(settings: Any, parent_pid: int | None, wake: Any, stop: Any) -> None:
-    """Entry point of the worker process (also used by ``coachscore worker``)."""
+def worker_process_main(settings: Any, parent_pid: int | None) -> None:
+    """Entry point of the worker process (also used by ``coachscore worker``).
+    SIGTERM/SIGINT stop it; a job in flight is put back in the queue."""
+    import signal
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
     worker = Worker(settings, load_pipeline(settings), parent_pid=parent_pid)
     try:
-        worker.run_forever(wake, stop)
+        worker.run_forever(stop)
     finally:
+        worker.release_running()
         worker.close()
 
 
@@ -179,10 +182,11 @@ class Worker:
             count += 1
         return count
 
-    def run_forever(self, wake: Any, stop: Any) -> None:
+    def run_forever(self, stop: threading.Event) -> None:
+        """Poll and run jobs on ``worker_concurrency`` threads until ``stop`` is set."""
         self.recover_stale()
         threads = [
-            threading.Thread(target=self._loop, args=(wake, stop), name=f"job-{i}", daemon=True)
+            threading.Thread(target=self._loop, args=(stop,), name=f"job-{i}", daemon=True)
             for i in range(self.settings.worker_concurrency)
         ]
         for t in threads:
@@ -197,16 +201,34 @@ class Worker:
                 last_recover = time.monotonic()
             stop.wait(min(2.0, self.settings.job_lease_s / 6))
         for t in threads:
-            t.join(timeout=5)
+            t.join(timeout=1)
 
-    def _loop(self, wake: Any, stop: Any) -> None:
+    def _loop(self, stop: threading.Event) -> None:
         while not stop.is_set():
             job_id = self.claim()
             if job_id is None:
-                wake.wait(self.settings.job_poll_s)
-                wake.clear()
+                stop.wait(self.settings.job_poll_s)
                 continue
             self.run_job(job_id)
+
+    def release_running(self) -> int:
+        """Put this worker's in-flight jobs back in the queue (graceful stop), without
+        counting the interrupted attempt."""
+        with self._lock:
+            ids = list(self._running)
+        if not ids:
+            return 0
+        with self.factory() as db:
+            for job in db.scalars(select(Job).where(Job.id.in_(ids), Job.status == "running")).all():
+                job.status, job.claimed_by = "queued", None
+                job.attempts = max(0, job.attempts - 1)
+                job.last_error = "the worker was stopped; the job was put back in the queue"
+                session = db.get(CoachingSession, job.session_id)
+                if session is not None:
+                    session.status, session.stage = "queued", None
+            db.commit()
+        log.info("worker stopping: %d job(s) put back in the queue", len(ids))
+        return len(ids)
 
     def _check_parent(self) -> None:
         if self.parent_pid is not None and os.getppid() != self.parent_pid:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Iterator
+from typing import Annotated, Any, AsyncIterator
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
@@ -41,12 +41,14 @@ def get_ctx(request: Request) -> AppContext:
     return request.app.state.ctx
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """A DB session per request. Async so that reads skip the threadpool hop: the queries
+    are short, and readers never wait for the worker's writes (WAL / MVCC)."""
     with get_ctx(request).factory() as db:
         yield db
 
 
-def get_principal(request: Request, db: Annotated[Session, Depends(get_db)]) -> Principal:
+async def get_principal(request: Request, db: Annotated[Session, Depends(get_db)]) -> Principal:
     return principal_from_request(request, db)
 
 

@@ -41,12 +41,12 @@ def _trend(db, caller: Principal, leader: str) -> dict:
 
 
 @router.get("/{leader}/trend", response_model=TrendOut, responses=error_responses(401, 404, 422))
-def leader_trend(leader: LeaderPath, db: Db, caller: Caller):
+async def leader_trend(leader: LeaderPath, db: Db, caller: Caller):
     """Sessions per month, overall and per-dimension scores over time, rescue rate."""
     return _trend(db, caller, leader)
 
 
 @router.get("/{leader}/trend.html", response_class=HTMLResponse, responses=error_responses(401, 404, 422))
-def leader_trend_html(leader: LeaderPath, db: Db, caller: Caller):
+async def leader_trend_html(leader: LeaderPath, db: Db, caller: Caller):
     """The trend as a self-contained HTML page with an inline SVG chart."""
     return HTMLResponse(render_trend_html(_trend(db, caller, leader)), headers=HTML_SECURITY_HEADERS)

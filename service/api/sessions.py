@@ -271,7 +271,7 @@ async def _read_text(request: Request, limit: int) -> str:
 
 
 @router.get("", response_model=SessionList, responses=error_responses(400, 401, 422), summary="List sessions")
-def list_sessions(
+async def list_sessions(
     ctx: Ctx, db: Db, caller: Caller,
     leader: Annotated[str | None, Query(max_length=200, description="leader name or person id")] = None,
     coachee: Annotated[str | None, Query(max_length=200)] = None,
@@ -322,12 +322,12 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 @router.get("/{session_id}", response_model=SessionOut, responses=COMMON, summary="Session status")
-def get_status(session_id: str, ctx: Ctx, db: Db, caller: Caller):
+async def get_status(session_id: str, ctx: Ctx, db: Db, caller: Caller):
     return out(db, ctx, get_session(db, caller, session_id))
 
 
 @router.get("/{session_id}/transcript", response_model=TranscriptOut, responses=error_responses(401, 404, 409))
-def get_transcript(session_id: str, db: Db, caller: Caller):
+async def get_transcript(session_id: str, db: Db, caller: Caller):
     """Words, turns and speakers; ``sentences`` (with acts) once the session is scored."""
     s = get_session(db, caller, session_id)
     if s.transcript_json is None:
@@ -338,7 +338,7 @@ def get_transcript(session_id: str, db: Db, caller: Caller):
 
 
 @router.get("/{session_id}/scorecard", responses=error_responses(401, 404, 409), summary="JSON scorecard")
-def get_scorecard(session_id: str, db: Db, caller: Caller) -> dict:
+async def get_scorecard(session_id: str, db: Db, caller: Caller) -> dict:
     s = get_session(db, caller, session_id)
     if s.scorecard_json is None or s.status != "done":
         raise ApiError(409, "not_ready", f"the scorecard is not ready (status {s.status})")
@@ -349,7 +349,7 @@ def get_scorecard(session_id: str, db: Db, caller: Caller) -> dict:
     "/{session_id}/scorecard.html", response_class=HTMLResponse,
     responses=error_responses(401, 404, 409), summary="HTML scorecard",
 )
-def get_scorecard_html(session_id: str, db: Db, caller: Caller):
+async def get_scorecard_html(session_id: str, db: Db, caller: Caller):
     s = get_session(db, caller, session_id)
     if s.scorecard_html is None or s.status != "done":
         raise ApiError(409, "not_ready", f"the scorecard is not ready (status {s.status})")
