@@ -422,7 +422,7 @@ class Worker:
 def rubric_file(settings: Any, rubric: str) -> Path | None:
     """The operator's rubric file for id ``rubric`` in the rubrics dir, or None."""
     base = settings.resolved_rubrics_dir()
-    for ext in (".yaml", ".yml", ".json", ".toml"):
+    for ext in (".toml", ".yaml", ".yml", ".json"):
         p = base / f"{rubric}{ext}"
         if p.is_file():
             return p

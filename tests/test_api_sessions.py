@@ -355,3 +355,22 @@ def test_health_endpoints(api, path):
 def test_request_id_is_echoed(api):
     r = api.client.get("/healthz", headers={"X-Request-ID": "req-42"})
     assert r.headers["x-request-id"] == "req-42"
+
+
+def test_installed_rubric_is_passed_to_scoring(make_api):
+    seen = []
+
+    class Spy(FakePipeline):
+        def score(self, transcript, leader, hint, rubric):
+            seen.append(rubric)
+            return super().score(transcript, leader, hint, rubric)
+
+    api = make_api(pipeline=Spy())
+    rubrics = api.settings.resolved_rubrics_dir()
+    rubrics.mkdir(parents=True)
+    (rubrics / "team-2026.toml").write_text("# operator rubric\n")
+    _, h = api.new_org()
+    assert api.upload(h, rubric="team-2026").status_code == 202
+    assert api.upload(h, rubric="default", data=wav_bytes(0.5)).status_code == 202
+    api.process()
+    assert seen == [rubrics / "team-2026.toml", None]
