@@ -204,13 +204,20 @@ _REFLECTION_FRAME = _rx(
     r"i'm hearing|i hear (?:you|that)|what you're saying|you're saying|you are saying|you said|"
     r"you mentioned|you've said|you told me|if i understand|if i'm hearing|in other words|"
     r"on (?:the )?one hand|on the other hand|(?:a )?part of you|it's like you|you feel|"
-    r"you're feeling|you are feeling|you felt|you've been feeling|you seem)\b"
+    r"you're feeling|you are feeling|you felt|you've been feeling|you seem|it sound like|"
+    r"i get the (?:impression|feeling|sense)|it strikes me|my sense is|i hear your|"
+    r"what i hear|i sense|i'm getting the sense)\b"
 )
 _YOU_DECLARATIVE = _rx(
     r"^(?:you|your|you're|you've|you'd|for you)\b(?! (?:should|must|need to|have to|ought|"
     r"'ll|will|can't|might want|may want|could try|know what i mean|'re welcome|are welcome))"
 )
-_SO_SUMMARY = _rx(r"^(?:she|he|they|it's been|it's like|what you|the (?:main|big|biggest|real|hard))\b")
+# "So ..." + a declarative restates the coachee, unless the leader talks about
+# themself or the session ("So I'd like to ask...", "So let's...", "So that's great").
+_NOT_SUMMARY = _rx(
+    r"^(?:i|i'm|i'd|i've|i'll|we|we're|we'll|we've|let|let's|um|uh|here's|that's (?:great|good|fine|"
+    r"okay|wonderful|excellent)|today|now|first|next|thank|thanks|bye|nice|good|great|okay)\b"
+)
 _INFORMATION = _rx(
     r"\b(?:\d+|percent|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|"
     r"march|april|june|july|august|september|october|november|december|research|studies|"
@@ -400,7 +407,7 @@ def _leader_statement(f: TextFeatures, doc: Any, prev_other_text: str | None) ->
         return Act.ADVICE, advice
     if _YOU_DECLARATIVE.match(f.core):
         return Act.REFLECTION, "second_person_declarative"
-    if f.had_so and _SO_SUMMARY.match(f.core):
+    if f.had_so and f.core and not _NOT_SUMMARY.match(f.core):
         return Act.REFLECTION, "so_summary"
     if prev_other_text and _echoes(f.core, prev_other_text):
         return Act.REFLECTION, "echoes_coachee"
@@ -489,9 +496,11 @@ _STOP = frozenset(
 def _echoes(core: str, prev_other_text: str) -> bool:
     """True when most content words of a leader sentence repeat the coachee's last turn."""
     mine = [w for w in core.split() if w not in _STOP and len(w) > 2]
+    theirs = set(features(prev_other_text).norm.split())
+    if len(core.split()) <= 4 and mine:  # a short repeat: "A six." after "...maybe a six"
+        return all(w in theirs for w in mine)
     if len(mine) < 3:
         return False
-    theirs = set(features(prev_other_text).norm.split())
     return sum(w in theirs for w in mine) / len(mine) >= 0.6
 
 
