@@ -297,3 +297,25 @@ def test_greeting_and_epistemic_must_are_not_advice():
     assert act("You must like that job.") is not Act.ADVICE
     assert act("Let me just make sure I've understood.") is not Act.ADVICE
     assert act("Let's take a look at the numbers.") is not Act.ADVICE
+
+
+@pytest.mark.parametrize(
+    "text, rule",
+    [
+        ("So, kind of keeping your options open.", "so_summary"),
+        ("I get the impression that the team matters a lot to you.", "reflection_frame"),
+        ("It strikes me that it's all or nothing for her.", "reflection_frame"),
+    ],
+)
+def test_more_reflections(text, rule):
+    assert leader(text) == (Act.REFLECTION, rule)
+
+
+def test_so_about_the_leader_or_session_is_not_a_reflection():
+    assert act("So I'd like to ask you a scaling question.") is not Act.REFLECTION
+    assert act("So that's great.") is not Act.REFLECTION
+
+
+def test_short_repeat_of_the_coachee_is_a_reflection():
+    assert leader("A six.", prev_other_text="I'd say maybe a six.") == (Act.REFLECTION, "echoes_coachee")
+    assert leader("A six.", prev_other_text="I don't know.")[0] is not Act.REFLECTION

@@ -67,3 +67,15 @@ def test_coachee_cues(text, kind):
 )
 def test_no_cue(text):
     assert coachee_cue(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["No problem, I sent it.", "It wasn't too hard.", "Um, I went there on Monday.", "We worked hard and won."],
+)
+def test_negated_or_ordinary_speech_is_no_cue(text):
+    assert coachee_cue(text) is None
+
+
+def test_trailing_filled_pause_is_a_cue():
+    assert coachee_cue("And then I, um") == "filled_pause"
