@@ -23,9 +23,15 @@ def _rx(pattern: str) -> re.Pattern[str]:
 
 # ------------------------------------------------------------------ word classes
 WH = r"(?:what|how|why|when|where|who|which|whose|whom)"
-WH_CONTR = r"(?:what's|whats|how's|where's|who's|when's|why's|what're|how're|who're|where're|what've|what'd|how'd|why'd|where'd|who'd|what'll|who'll|how'll|when'd)"
+WH_CONTR = (
+    r"(?:what's|whats|how's|where's|who's|when's|why's|what're|how're|who're|where're|"
+    r"what've|what'd|how'd|why'd|where'd|who'd|what'll|who'll|how'll|when'd)"
+)
 AUX = r"(?:do|does|did|is|are|was|were|am|can|could|would|will|should|shall|have|has|had|may|might)"
-NEG_AUX = r"(?:don't|doesn't|didn't|isn't|aren't|wasn't|weren't|can't|couldn't|wouldn't|won't|shouldn't|haven't|hasn't|hadn't|ain't)"
+NEG_AUX = (
+    r"(?:don't|doesn't|didn't|isn't|aren't|wasn't|weren't|can't|couldn't|wouldn't|won't|"
+    r"shouldn't|haven't|hasn't|hadn't|ain't)"
+)
 PRON = r"(?:i|you|we|they|he|she|it|y'all|ya|u)"
 SUBJ = (
     r"(?:" + PRON[3:-1] + r"|that|this|there|these|those|your|my|his|her|their|our|the|a|an|"
@@ -104,6 +110,7 @@ _TAG_WORDS = _rx(
     r"^(?:right|correct|yeah|yes|no|okay|ok|huh|eh|true|is that right|is that correct|"
     r"isn't it|does that make sense|or not|or|all right|alright|you know)$"
 )
+_IMPERATIVE_HAVE = _rx(r"^(?:have|do) (?:a|an|some|the) (?:good|great|nice|lovely|look|go|try|seat|think)\b")
 _QUANT_HOW = _rx(r"^how (?:many|much|long|often|old|far|soon|late|early|big|frequently)\b")
 _OPEN_WH = _rx(
     r"^(?:what|how|why|what's|whats|how's|why's|what're|how're|what've|what'd|how'd|why'd|"
@@ -142,10 +149,6 @@ _LEADING_ANY = _rx(
     r"\b(?:why don't you|why not|why wouldn't you|wouldn't it be|wouldn't you|don't you think|"
     r"do you not think|isn't it (?:better|easier|best)|what if you|what if we|"
     r"how about (?:you|we|trying|just|\w+ing)|what about (?:trying|just|\w+ing))\b"
-)
-_REFLECTIVE_FORM = _rx(
-    r"^(?:it sounds|sounds|it seems|seems|it looks like|looks like|you|your|for you|part of you|"
-    r"what i'm hearing|i'm hearing|i hear|if i understand|in other words|on one hand|on the one hand)\b"
 )
 
 # ------------------------------------------------------------------ statement patterns
@@ -228,7 +231,6 @@ _EVALUATIVE = _rx(
     r"\b(?:great|good|tough|hard|bad|awful|amazing|wonderful|fantastic|nice|terrible|difficult|"
     r"love|glad|happy|sorry|impressive|excellent|perfect|awesome|brilliant)\b"
 )
-_FIRST_SECOND = _rx(r"\b(?:i|i'm|i've|i'd|i'll|me|my|you|your|you're|we|we're|us|our)\b")
 
 
 # ------------------------------------------------------------------ classifier
@@ -325,7 +327,7 @@ def _start_form(core: str) -> str | None:
         return "wh_start"
     if _ELLIPTIC_ANY.match(core):
         return "elliptic_any"
-    if _INVERSION_START.match(core):
+    if _INVERSION_START.match(core) and not _IMPERATIVE_HAVE.match(core):
         return "aux_inversion"
     return None
 
@@ -484,7 +486,9 @@ _PROCESS_VERBS = frozenset(
 )
 _EXPLICIT_ADVICE = _rx(r"\b(?:suggest|recommend|advise|my advice|should)\b")
 _CONTINUATION = _rx(r"^\s*(?:-|\u2014|\u2013|\.\.\.|\u2026)")
-_SKIP_HEAD = frozenset({"so", "well", "just", "please", "now", "then", "maybe", "okay", "ok", "yeah", "and", "but", "um", "uh"})
+_SKIP_HEAD = frozenset(
+    "so well just please now then maybe okay ok yeah and but um uh".split()
+)
 _STOP = frozenset(
     "i you me my your we us our it its a an the and or but so to of in on at for with that this "
     "is are was were be been am do does did have has had just really like know yeah okay um uh "
@@ -533,7 +537,8 @@ def _label_turn(
     is_leader = turn.speaker == leader
     prev_other = _neighbour(turns, ti, -1, turn.speaker)
     next_other = _neighbour(turns, ti, +1, turn.speaker)
-    other_holds_floor = turn.overlapped or (prev_other is not None and (next_other is not None or ti == len(turns) - 1))
+    is_last = ti == len(turns) - 1
+    other_holds_floor = turn.overlapped or (prev_other is not None and (next_other is not None or is_last))
     n_words = len(features(turn.text).words)
     out: list[Sentence] = []
     prev_act: Act | None = None
