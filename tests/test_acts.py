@@ -319,3 +319,20 @@ def test_so_about_the_leader_or_session_is_not_a_reflection():
 def test_short_repeat_of_the_coachee_is_a_reflection():
     assert leader("A six.", prev_other_text="I'd say maybe a six.") == (Act.REFLECTION, "echoes_coachee")
     assert leader("A six.", prev_other_text="I don't know.")[0] is not Act.REFLECTION
+
+
+def test_every_rule_name_has_a_description():
+    from analysis.acts import describe_rule
+
+    texts = [
+        "What happened?", "How many?", "Where is it?", "I wonder if so.", "I wonder what.",
+        "So, on a scale, how ready are you?", "Why don't you call her?", "Tell me more.",
+        "You sent it, right?", "You sent it?", "Send it.", "You should go.", "I'll call her.",
+        "It sounds like it.", "So she left.", "The review is on Monday.", "That was tough.",
+    ]
+    rules = {leader(t)[1] for t in texts} | {"backchannel_short_ack", "acknowledgement", "empty"}
+    assert len(rules) >= 15
+    for rule in rules:
+        assert "_" not in describe_rule(rule), rule
+    assert describe_rule("no_such_rule") == "no_such_rule"
+    assert describe_rule("leading_clause_wh_start_open").startswith("carries the leader's own solution")
