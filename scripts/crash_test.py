@@ -35,6 +35,7 @@ def main() -> int:
     ap.add_argument("--pipeline", choices=("real", "fake"), default="real")
     ap.add_argument("--uploads", type=int, default=3)
     ap.add_argument("--recording-s", type=float, default=60.0)
+    ap.add_argument("--kill-at", type=float, default=0.2, help="kill once the first job's progress reaches this")
     ap.add_argument("--timeout", type=float, default=480.0, help="seconds to wait for jobs after restart")
     args = ap.parse_args()
     env = {"COACHSCORE_FAKE_STAGE_DELAY_S": "3"}
@@ -51,8 +52,7 @@ def main() -> int:
             assert r.status_code == 202, r.text
             accepted[r.json()["id"]] = hashlib.sha256(audio).hexdigest()
         first = next(iter(accepted))
-        status = _wait_for(server.url, h, first, PROCESSING, 120)
-        time.sleep(1.0)
+        status = _wait_for(server.url, h, first, PROCESSING, 120, args.kill_at)
         before = {sid: httpx.get(f"{server.url}/v1/sessions/{sid}", headers=h).json() for sid in accepted}
         print(f"accepted {len(accepted)} uploads; killing the server with SIGKILL while {first} is {status}")
         for sid, s in before.items():
@@ -78,14 +78,14 @@ def main() -> int:
         return 0 if not (missing or stuck or unexplained) else 1
 
 
-def _wait_for(base: str, h: dict, sid: str, wanted: set, timeout: float) -> str:
+def _wait_for(base: str, h: dict, sid: str, wanted: set, timeout: float, progress: float) -> str:
     import httpx
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        status = httpx.get(f"{base}/v1/sessions/{sid}", headers=h).json()["status"]
-        if status in wanted:
-            return status
+        s = httpx.get(f"{base}/v1/sessions/{sid}", headers=h).json()
+        if s["status"] in wanted and s["progress"] >= progress:
+            return s["status"]
         time.sleep(0.1)
     raise RuntimeError(f"{sid} never reached {wanted}")
 

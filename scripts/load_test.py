@@ -197,14 +197,28 @@ def phase1(args, home: Path) -> None:
                              files={"file": ("long.wav", audio, "audio/wav")}).json()["id"]
         status = _wait(server.url, h, running, {"transcribing", "diarizing", "analyzing", "done", "failed"}, 120)
         print(f"job {running}: {status} when the load started ({len(audio) / 1e6:.1f} MB, ~{args.recording_s:.0f} s audio)")
+        import psutil
+
+        api_proc = psutil.Process(server.proc.pid)
         for interval in args.intervals:
+            cpu0, own0 = _cpu(api_proc), time.process_time()
             lat, failures, wall = asyncio.run(
                 hammer(server.url, key, running, done, args.clients, args.requests, interval))
+            cpu1, own1 = _cpu(api_proc), time.process_time()
             after = httpx.get(f"{server.url}/v1/sessions/{running}", headers=h).json()
             _report(lat, failures, wall, args.clients, interval)
+            n = args.clients * args.requests
+            print(f"CPU per request: API process {(cpu1 - cpu0) / n * 1000:.2f} ms, "
+                  f"load generator {(own1 - own0) / n * 1000:.2f} ms; load average {os.getloadavg()[0]:.1f} "
+                  f"on {os.cpu_count()} CPUs")
             print(f"job status after this round: {after['status']} (progress {after['progress']:.2f})")
     finally:
         server.stop()
+
+
+def _cpu(proc) -> float:
+    t = proc.cpu_times()
+    return t.user + t.system
 
 
 def _wait(base: str, h: dict, sid: str, wanted: set, timeout: float) -> str:

@@ -140,6 +140,8 @@ def worker_process_main(settings: Any, parent_pid: int | None) -> None:
     import signal
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.worker_nice:
+        os.nice(settings.worker_nice)  # jobs yield the CPU to the API's requests
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

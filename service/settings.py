@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     keep_audio: bool = Field(True, description="Keep recordings after processing (False: delete when done).")
     worker_concurrency: int = Field(1, ge=1, le=64, description="Jobs processed at once by a worker.")
     embedded_worker: bool = Field(True, description="`serve` starts a worker process beside the API.")
+    worker_nice: int = Field(
+        10, ge=0, le=19, description="CPU niceness added to worker processes so API reads stay fast."
+    )
     auto_migrate: bool = Field(True, description="Apply database migrations when the server starts.")
     pipeline_factory: str = Field(
         "service.processing:real_pipeline", description="module:function building the job pipeline."

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from analysis.errors import CoachscoreError, UnsupportedMediaError
 from service import jobs, webhooks
@@ -50,14 +50,24 @@ COMMON = error_responses(401, 404, 422)
 # --------------------------------------------------------------------------- helpers
 
 
-def get_session(db: Session, caller: Principal, session_id: str) -> CoachingSession:
-    """The caller's session, or 404 (also for other organisations' ids)."""
+BIG_COLUMNS = ("transcript_json", "scorecard_json", "scorecard_html")
+
+
+def get_session(db: Session, caller: Principal, session_id: str, *, load: tuple[str, ...] = ()) -> CoachingSession:
+    """The caller's session, or 404 (also for other organisations' ids). The large JSON/HTML
+    columns are loaded only when named in ``load`` (or on first access)."""
     s = db.scalar(
-        select(CoachingSession).where(CoachingSession.id == session_id, CoachingSession.org_id == caller.org_id)
+        select(CoachingSession)
+        .options(*_defer_big(load))
+        .where(CoachingSession.id == session_id, CoachingSession.org_id == caller.org_id)
     )
     if s is None:
         raise not_found()
     return s
+
+
+def _defer_big(load: tuple[str, ...] = ()) -> list:
+    return [defer(getattr(CoachingSession, c)) for c in BIG_COLUMNS if c not in load]
 
 
 def person_id(ctx: AppContext, org_id: str, name: str | None) -> str | None:
@@ -282,7 +292,7 @@ async def list_sessions(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ):
     """Newest first; pass ``next_cursor`` back as ``cursor`` for the next page."""
-    q = select(CoachingSession).where(CoachingSession.org_id == caller.org_id)
+    q = select(CoachingSession).options(*_defer_big()).where(CoachingSession.org_id == caller.org_id)
     for col, who in ((CoachingSession.leader_id, leader), (CoachingSession.coachee_id, coachee)):
         if who is not None:
             q = q.where(col.in_(_people_matching(db, caller.org_id, who)))
@@ -298,10 +308,10 @@ async def list_sessions(
     rows = db.scalars(q.order_by(CoachingSession.created_at.desc(), CoachingSession.id.desc()).limit(limit + 1)).all()
     page, more = rows[:limit], len(rows) > limit
     names = people_names(db, page)
-    return SessionList(
+    return _json(SessionList(
         items=[session_out(s, ctx.base_url, names) for s in page],
         next_cursor=_encode_cursor(page[-1]) if more else None,
-    )
+    ))
 
 
 def _people_matching(db: Session, org_id: str, who: str):
@@ -323,13 +333,19 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 @router.get("/{session_id}", response_model=SessionOut, responses=COMMON, summary="Session status")
 async def get_status(session_id: str, ctx: Ctx, db: Db, caller: Caller):
-    return out(db, ctx, get_session(db, caller, session_id))
+    """Status, progress 0-1, stage timings, and the error (message, stage) when failed."""
+    return _json(out(db, ctx, get_session(db, caller, session_id)))
+
+
+def _json(model) -> Response:
+    """Serialise an already-validated response model directly (the hot polling path)."""
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 @router.get("/{session_id}/transcript", response_model=TranscriptOut, responses=error_responses(401, 404, 409))
 async def get_transcript(session_id: str, db: Db, caller: Caller):
     """Words, turns and speakers; ``sentences`` (with acts) once the session is scored."""
-    s = get_session(db, caller, session_id)
+    s = get_session(db, caller, session_id, load=("transcript_json", "scorecard_json"))
     if s.transcript_json is None:
         raise ApiError(409, "not_ready", f"the transcript is not ready (status {s.status})")
     sentences = (s.scorecard_json or {}).get("sentences")
@@ -337,12 +353,17 @@ async def get_transcript(session_id: str, db: Db, caller: Caller):
                          sentences=sentences if isinstance(sentences, list) else None)
 
 
-@router.get("/{session_id}/scorecard", responses=error_responses(401, 404, 409), summary="JSON scorecard")
-async def get_scorecard(session_id: str, db: Db, caller: Caller) -> dict:
-    s = get_session(db, caller, session_id)
+@router.get(
+    "/{session_id}/scorecard", summary="JSON scorecard",
+    responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}}, **error_responses(401, 404, 409)},
+)
+async def get_scorecard(session_id: str, db: Db, caller: Caller) -> Response:
+    """The scorecard JSON (schema ``coachscore.scorecard/1``) as stored at scoring time."""
+    s = get_session(db, caller, session_id, load=("scorecard_json",))
     if s.scorecard_json is None or s.status != "done":
         raise ApiError(409, "not_ready", f"the scorecard is not ready (status {s.status})")
-    return s.scorecard_json
+    body = json.dumps(s.scorecard_json, ensure_ascii=False, separators=(",", ":"))
+    return Response(body.encode("utf-8"), media_type="application/json")
 
 
 @router.get(
@@ -350,7 +371,7 @@ async def get_scorecard(session_id: str, db: Db, caller: Caller) -> dict:
     responses=error_responses(401, 404, 409), summary="HTML scorecard",
 )
 async def get_scorecard_html(session_id: str, db: Db, caller: Caller):
-    s = get_session(db, caller, session_id)
+    s = get_session(db, caller, session_id, load=("scorecard_html",))
     if s.scorecard_html is None or s.status != "done":
         raise ApiError(409, "not_ready", f"the scorecard is not ready (status {s.status})")
     return HTMLResponse(s.scorecard_html, headers=HTML_SECURITY_HEADERS)
