@@ -37,8 +37,10 @@ def main() -> int:
     ap.add_argument("--recording-s", type=float, default=60.0)
     ap.add_argument("--kill-at", type=float, default=0.2, help="kill once the first job's progress reaches this")
     ap.add_argument("--timeout", type=float, default=480.0, help="seconds to wait for jobs after restart")
+    ap.add_argument("--max-attempts", type=int, default=2,
+                    help="job_max_attempts; 1 shows the 'failed with a reason' path")
     args = ap.parse_args()
-    env = {"COACHSCORE_FAKE_STAGE_DELAY_S": "3"}
+    env = {"COACHSCORE_FAKE_STAGE_DELAY_S": "3", "COACHSCORE_JOB_MAX_ATTEMPTS": str(args.max_attempts)}
     with tempfile.TemporaryDirectory(prefix="coachscore-crash-") as tmp:
         home = Path(tmp)
         server = Server(home, args.pipeline, extra_env=env)
