@@ -95,7 +95,9 @@ _MID_INVERSION = _rx(
 _END_CHECK = _rx(
     r"\b(?:is that (?:right|correct|true|fair|okay|ok)|does that (?:make sense|sound (?:right|okay|ok|good|fair))|"
     r"how (?:does|would) that sound|what do you think|am i right|you know what i mean|"
-    r"(?:doesn't|don't|wouldn't|isn't) (?:that|it|you) \w+(?: you)?|or not|right or wrong)\s*[.!?]?\s*$"
+    r"(?:doesn't|don't|wouldn't|isn't) (?:that|it|you) \w+(?: you)?|or not|right or wrong|"
+    r"(?:isn't|doesn't|wasn't|didn't|aren't|won't|wouldn't|can't|hasn't|haven't) "
+    r"(?:it|he|she|they|that|there|you|we)(?: \w+)?)\s*[.!?]?\s*$"
 )
 _MID_INVITATION = _rx(
     r"\b(?:tell me|walk me through|help me understand|talk to me about|say (?:something |a bit |a little )?more|"
@@ -423,6 +425,8 @@ def _advice_rule(f: TextFeatures, doc: Any) -> str | None:
         return "modal_you_should"
     if _ADVICE_FRAME.search(f.core):
         return "advice_frame"
+    if _NOT_IMPERATIVE.match(f.core):
+        return None
     if _imperative_words(f.core_words):
         return "imperative"
     if doc is not None and _imperative_pos(doc):

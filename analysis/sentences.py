@@ -92,29 +92,51 @@ def _parser_cuts(text: str, doc: Any, punct_cuts: set[int]) -> set[int]:
 
 def _question_start_cuts(text: str, cuts: set[int]) -> set[int]:
     """Cut before a direct question ("what do you ...", "tell me ...") that starts
-    after at least MIN_PARSER_SENT_WORDS words of an unpunctuated stretch, unless the
-    word before embeds it ("I know what you ...", "ask how")."""
+    after at least MIN_PARSER_SENT_WORDS words of a stretch, unless the word before
+    embeds it ("I know what you ...", "ask how"). In text with no sentence punctuation
+    at all (weak ASR) auxiliary-led questions ("... would that work for you") count too."""
+    starts = [_QUESTION_START]
+    if not _TERMINAL.search(text):
+        starts.append(_AUX_QUESTION_START)
     keep = set()
-    for m in _QUESTION_START.finditer(text):
-        c = m.start()
-        lo = max([e for e in cuts if e <= c], default=0)
-        before = _WORD.findall(text[lo:c].lower())
-        if len(before) < MIN_PARSER_SENT_WORDS or before[-1] in _EMBEDDING_WORDS:
-            continue
-        keep.add(c)
+    for pattern in starts:
+        for m in pattern.finditer(text):
+            c = m.start()
+            lo = max([e for e in cuts if e <= c], default=0)
+            before = _WORD.findall(text[lo:c].lower())
+            if len(before) < MIN_PARSER_SENT_WORDS or before[-1] in _EMBEDDING_WORDS:
+                continue
+            if pattern is _AUX_QUESTION_START and before[-1] in _NO_AUX_CUT_AFTER:
+                continue
+            keep.add(c)
     return keep
 
 
+_TERMINAL = re.compile(r"[.?!…]")
 _QUESTION_START = re.compile(
-    r"\b(?:(?:and |so |but |okay |ok )?(?:what|how|why|when|where|who|which)(?: \w+)? "
-    r"(?:do|did|does|are|is|was|were|would|could|can|will|have|has|should) "
-    r"(?:you|we|they|he|she|i)|tell me|walk me through|help me understand)\b",
+    r"\b(?:(?:and |so |but |okay |ok )?(?:(?:what|how|why|when|where|who|which)(?: \w+)? "
+    r"(?:do|did|does|are|is|was|were|would|could|can|will|have|has|should|might) "
+    r"(?:you|we|they|he|she|i|your|my|the|this|that|there|some|any|all|things|it)|"
+    r"(?:what|who) (?:happens|happened|brings|brought|seems|feels|makes|made|else)|how come)|"
+    r"tell me|walk me through|help me understand)\b",
+    re.I,
+)
+_AUX_QUESTION_START = re.compile(
+    r"\b(?:(?:is|are|was|were|has|have) there (?:any|anything|a|an|some|other|ever)|"
+    r"(?:do|did|would|could|can|will|have|are|were) you (?!know\b)|"
+    r"(?:does|would|will|is|could) that (?:sound|work|make|seem|be|capture|help|okay|right|something))",
     re.I,
 )
 _EMBEDDING_WORDS = frozenset(
     "know knew wonder wondering wondered ask asked asking understand see saw tell told "
     "remember about of is was that's on sure idea like matter decide figure out explain "
-    "me think thinking learn show discuss consider care mind to or if".split()
+    "me think thinking learn show discuss consider care mind to or if exactly just precisely".split()
+)
+# No auxiliary-led cut after a subject, a wh-word or a subordinator ("you do you know",
+# "what would you", "if you can you").
+_NO_AUX_CUT_AFTER = frozenset(
+    "i you we they he she it what how why when where who which that than as because "
+    "so and but if whether there this things".split()
 )
 
 

@@ -80,3 +80,25 @@ def nlp():
     from models.nlp import load_nlp
 
     return load_nlp()
+
+
+def test_unpunctuated_turn_is_cut_before_an_auxiliary_led_question():
+    assert split_turn("i could see you again in a month would that work for you", None) == [
+        "i could see you again in a month",
+        "would that work for you",
+    ]
+    # not after a subject or a wh-word, and not in punctuated text
+    assert split_turn("and the things you do you know matter a lot", None) == [
+        "and the things you do you know matter a lot"
+    ]
+    assert split_turn("I could see you in a month would that work for you.", None) == [
+        "I could see you in a month would that work for you."
+    ]
+
+
+def test_cut_before_wh_subject_question():
+    assert split_turn("so when she is at work what happens then", None) == [
+        "so when she is at work",
+        "what happens then",
+    ]
+    assert split_turn("that is exactly what happens then", None) == ["that is exactly what happens then"]
