@@ -140,6 +140,8 @@ def worker_process_main(settings: Any, parent_pid: int | None) -> None:
     import signal
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models come from local paths only
+    os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
     if settings.worker_nice:
         os.nice(settings.worker_nice)  # jobs yield the CPU to the API's requests
     stop = threading.Event()

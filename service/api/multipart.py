@@ -107,7 +107,7 @@ async def read_multipart(request: Request, storage: Storage, file_field: str, li
             parser.write(chunk)
         parser.finalize()
     except TooLarge as e:
-        raise ApiError(413, "too_large", f"the upload is larger than the limit of {limit // (1024 * 1024)} MiB") from e
+        raise ApiError(413, "too_large", f"the upload is larger than the limit of {round(limit / 2**20, 2):g} MiB") from e
     except MultipartParseError as e:
         _discard(sink.form)
         raise ApiError(400, "bad_request", f"malformed multipart body: {e}") from e

@@ -181,7 +181,7 @@ async def create_session(request: Request, ctx: Ctx, caller: Caller, idempotency
     limit = int(ctx.settings.max_upload_mb * 1024 * 1024)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + 64 * 1024:
-        raise ApiError(413, "too_large", f"the upload is larger than the limit of {limit // (1024 * 1024)} MiB")
+        raise ApiError(413, "too_large", f"the upload is larger than the limit of {round(limit / 2**20, 2):g} MiB")
     form = await read_multipart(request, ctx.storage, "file", limit)
     try:
         if form.upload is None:
@@ -270,7 +270,7 @@ async def _read_text(request: Request, limit: int) -> str:
     async for chunk in request.stream():
         buf += chunk
         if len(buf) > limit:
-            raise ApiError(413, "too_large", f"the transcript is larger than {limit // (1024 * 1024)} MiB")
+            raise ApiError(413, "too_large", f"the transcript is larger than {round(limit / 2**20, 2):g} MiB")
     try:
         return bytes(buf).decode("utf-8-sig")
     except UnicodeDecodeError as e:
