@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from analysis.errors import CoachscoreError
 from analysis.transcript_json import transcript_from_dict, transcript_to_dict
 from service import webhooks
-from service.db import CoachingSession, Job, make_engine, make_sessionmaker, new_id, utcnow
-from service.processing import STAGES, Pipeline, ScoreResult, load_pipeline
+from service.db import CoachingSession, Job, Person, make_engine, make_sessionmaker, new_id, utcnow
+from service.processing import STAGES, PeopleNames, Pipeline, ScoreResult, load_pipeline
 from service.storage import Storage
 
 log = logging.getLogger("coachscore.jobs")
@@ -353,7 +353,8 @@ class Worker:
             if transcript is None:
                 transcript = transcript_from_dict(s.transcript_json)
             leader, hint, rubric = s.leader_hint, s.transcript_hint, s.rubric
-        result = self.pipeline.score(transcript, leader, hint, self._rubric_path(rubric))
+            names = PeopleNames(_name(db, s.leader_id), _name(db, s.coachee_id))
+        result = self.pipeline.score(transcript, leader, hint, self._rubric_path(rubric), names)
         progress.hook("analyze", 1, 1)
         progress.finish_stage()
         return result
@@ -421,6 +422,11 @@ class Worker:
         if others is None:
             self.storage.delete(s.audio_path)
         s.audio_path = None
+
+
+def _name(db: Session, person_id: str | None) -> str | None:
+    person = db.get(Person, person_id) if person_id else None
+    return person.name if person else None
 
 
 def rubric_file(settings: Any, rubric: str) -> Path | None:

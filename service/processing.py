@@ -56,9 +56,42 @@ class Pipeline(Protocol):
         """Audio file -> speaker-attributed transcript, reporting progress per stage."""
 
     def score(
-        self, transcript: Transcript, leader: str | None, hint: str | None, rubric: Path | None
+        self, transcript: Transcript, leader: str | None, hint: str | None, rubric: Path | None,
+        names: "PeopleNames | None" = None,
     ) -> ScoreResult:
-        """Transcript + leader choice + rubric file (None = default) -> ScoreResult."""
+        """Transcript + leader choice + rubric file (None = default) -> ScoreResult.
+        ``names`` (the session's leader/coachee names) label the speakers."""
+
+
+@dataclass(frozen=True)
+class PeopleNames:
+    """Names given for the session's leader and coachee (upload fields or PATCH)."""
+
+    leader: str | None = None
+    coachee: str | None = None
+
+
+def resolve_with_names(
+    transcript: Transcript, leader: str | None, hint: str | None, names: PeopleNames | None
+) -> tuple[Transcript, Roles]:
+    """Roles (a leader name that matches a speaker counts as the leader choice when none was
+    given), then the transcript with those names on unnamed leader/coachee speakers."""
+    from dataclasses import replace
+
+    from analysis.roles import AUTO, resolve_roles
+
+    names = names or PeopleNames()
+    wanted = leader if (leader or "").strip().lower() not in AUTO else None
+    if wanted is None and names.leader and any(
+        (s.name or "").casefold() == names.leader.casefold() for s in transcript.speakers
+    ):
+        wanted = names.leader
+    roles = resolve_roles(transcript, wanted, hint)
+    given = {roles.leader: names.leader, roles.coachee: names.coachee}
+    speakers = tuple(
+        replace(s, name=given[s.label]) if given.get(s.label) and not s.name else s for s in transcript.speakers
+    )
+    return replace(transcript, speakers=speakers), roles
 
 
 def load_pipeline(settings: Any) -> Pipeline:
@@ -114,15 +147,15 @@ class RealPipeline:
             return self._nlp
 
     def score(
-        self, transcript: Transcript, leader: str | None, hint: str | None, rubric: Path | None
+        self, transcript: Transcript, leader: str | None, hint: str | None, rubric: Path | None,
+        names: PeopleNames | None = None,
     ) -> ScoreResult:
         from analysis import analyze
-        from analysis.roles import resolve_roles
         from analysis.rubric import load_rubric
         from analysis.scorecard import scorecard_to_dict
         from service.render import render_scorecard_html
 
-        roles = resolve_roles(transcript, leader, hint)
+        transcript, roles = resolve_with_names(transcript, leader, hint, names)
         sc = analyze(transcript, roles, rubric=load_rubric(rubric), nlp=self._nlp_model())
         s = summarize(sc)
         return ScoreResult(
@@ -172,17 +205,17 @@ class FakePipeline:
         return fake_transcript()
 
     def score(
-        self, transcript: Transcript, leader: str | None, hint: str | None, rubric: Path | None
+        self, transcript: Transcript, leader: str | None, hint: str | None, rubric: Path | None,
+        names: PeopleNames | None = None,
     ) -> ScoreResult:
         from analysis.errors import ModelError
-        from analysis.roles import resolve_roles
         from analysis.transcript_json import transcript_to_dict
 
         if self.fail_stage == "analyze":
             raise ModelError("fake failure in stage analyze")
         if self.stage_delay_s:
             time.sleep(self.stage_delay_s)
-        roles = resolve_roles(transcript, leader, hint)
+        transcript, roles = resolve_with_names(transcript, leader, hint, names)
         turns = [t for t in transcript.turns if t.speaker == roles.leader]
         questions = sum(t.text.count("?") for t in turns)
         overall = round(min(100.0, 40.0 + 10.0 * questions), 1)

@@ -36,6 +36,7 @@ def test_upload_to_scorecard_with_the_real_pipeline(make_api, monkeypatch):
     assert 0 <= s["overall_score"] <= 100 and s["rubric_version"]
     card = api.client.get(f"/v1/sessions/{sid}/scorecard", headers=h).json()
     assert card["schema"] == "coachscore.scorecard/1" and card["roles"]["leader"] in ("S0", "S1")
+    assert card["roles"]["leader_name"] == "Dana" and card["roles"]["coachee_name"] == "Sam"
     transcript = api.client.get(f"/v1/sessions/{sid}/transcript", headers=h).json()
     assert len(transcript["transcript"]["words"]) > 10 and transcript["sentences"]
     html = api.client.get(f"/v1/sessions/{sid}/scorecard.html", headers=h)
@@ -44,5 +45,5 @@ def test_upload_to_scorecard_with_the_real_pipeline(make_api, monkeypatch):
     assert api.client.patch(f"/v1/sessions/{sid}", headers=h, json={"swap_roles": True}).status_code == 202
     api.process()
     after = api.client.get(f"/v1/sessions/{sid}/scorecard", headers=h).json()
-    assert after["roles"]["leader"] != before
+    assert after["roles"]["leader"] != before and after["roles"]["leader_name"] == "Dana"
     assert os.environ["HF_HUB_OFFLINE"] == "1"

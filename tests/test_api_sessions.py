@@ -182,6 +182,7 @@ def test_import_webvtt_and_utterance_json(api):
     assert set(vtt["stage_timings_s"]) == {"analyze"}
     js = api.client.get(f"/v1/sessions/{json_id}", headers=h).json()
     assert js["status"] == "done" and js["roles"]["reason"].startswith("leader named in the transcript file")
+    assert vtt["roles"]["reason"] == "leader given as 'Dana'"  # leader_name matched a VTT speaker
 
 
 def test_import_malformed_transcripts_are_400_with_the_reason(api):
@@ -229,12 +230,14 @@ def test_patch_swap_roles_rescores_without_retranscribing(make_api):
     sid = _done(api, h, leader_name="Dana", coachee_name="Sam")
     r = api.client.patch(f"/v1/sessions/{sid}", headers=h, json={"swap_roles": True})
     assert r.status_code == 202 and r.json()["status"] == "queued"
-    assert r.json()["leader"]["name"] == "Sam"
+    assert r.json()["leader"]["name"] == "Dana"  # the person stays; the speaker changes
     busy = api.client.patch(f"/v1/sessions/{sid}", headers=h, json={"swap_roles": True})
     assert busy.status_code == 409 and busy.json()["error"]["code"] == "busy"
     api.process()
     s = api.client.get(f"/v1/sessions/{sid}", headers=h).json()
     assert s["status"] == "done" and s["roles"]["leader"] == "S1" and s["roles"]["coachee"] == "S0"
+    card = api.client.get(f"/v1/sessions/{sid}/scorecard", headers=h).json()
+    assert card["speakers"] == [{"label": "S0", "name": "Sam"}, {"label": "S1", "name": "Dana"}]
     assert len(calls) == 1
 
 
@@ -244,8 +247,8 @@ def test_patch_names_and_unknown_leader(api):
     r = api.client.patch(f"/v1/sessions/{sid}", headers=h, json={"leader_name": "Dana"})
     assert r.status_code == 202 and r.json()["leader"]["name"] == "Dana"
     api.process()
-    tr = api.client.get(f"/v1/sessions/{sid}/transcript", headers=h).json()["transcript"]
-    assert tr["speakers"][0] == {"label": "S0", "name": "Dana", "channel": 0}
+    card = api.client.get(f"/v1/sessions/{sid}/scorecard", headers=h).json()
+    assert card["speakers"] == [{"label": "S0", "name": "Dana"}, {"label": "S1", "name": None}]
     bad = api.client.patch(f"/v1/sessions/{sid}", headers=h, json={"leader": "S7"})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "roles_error"
     assert "'S7' is not a speaker" in bad.json()["error"]["message"]
@@ -362,9 +365,9 @@ def test_installed_rubric_is_passed_to_scoring(make_api):
     seen = []
 
     class Spy(FakePipeline):
-        def score(self, transcript, leader, hint, rubric):
+        def score(self, transcript, leader, hint, rubric, names=None):
             seen.append(rubric)
-            return super().score(transcript, leader, hint, rubric)
+            return super().score(transcript, leader, hint, rubric, names)
 
     api = make_api(pipeline=Spy())
     rubrics = api.settings.resolved_rubrics_dir()

@@ -395,10 +395,10 @@ def patch_session(session_id: str, body: SessionPatch, ctx: Ctx, db: Db, caller:
         s.rubric, rescore = body.rubric, True
     if body.leader_name is not None:
         s.leader_id = person_id(ctx, caller.org_id, body.leader_name)
-        rescore |= _rename_speaker(s, "leader", body.leader_name)
     if body.coachee_name is not None:
         s.coachee_id = person_id(ctx, caller.org_id, body.coachee_name)
-        rescore |= _rename_speaker(s, "coachee", body.coachee_name)
+    # names label the speakers in the scorecard, so they re-score too (when there is a transcript)
+    rescore |= (body.leader_name is not None or body.coachee_name is not None) and s.transcript_json is not None
     if rescore:
         if s.transcript_json is None:
             raise ApiError(409, "not_ready", "the session has no transcript to re-score")
@@ -423,8 +423,7 @@ def _apply_role_change(s: CoachingSession, body: SessionPatch) -> bool:
     roles = s.roles_json or {}
     if not roles.get("coachee"):
         raise ApiError(409, "not_ready", "roles can be swapped once the session is scored with two speakers")
-    s.leader_hint = roles["coachee"]
-    s.leader_id, s.coachee_id = s.coachee_id, s.leader_id
+    s.leader_hint = roles["coachee"]  # the people stay: the leader is the other speaker
     return True
 
 
@@ -435,17 +434,6 @@ def _check_speaker(transcript_json: dict, leader: str) -> None:
 
     if leader.strip().lower() not in AUTO:
         find_speaker(transcript_from_dict(transcript_json), leader.strip())
-
-
-def _rename_speaker(s: CoachingSession, role: str, name: str) -> bool:
-    """Set the display name of the leader/coachee speaker in the stored transcript."""
-    label = (s.roles_json or {}).get(role)
-    if not label or not s.transcript_json:
-        return False
-    data = dict(s.transcript_json)
-    data["speakers"] = [{**sp, "name": name} if sp.get("label") == label else sp for sp in data.get("speakers", [])]
-    s.transcript_json = data
-    return True
 
 
 @router.delete("/{session_id}", status_code=204, responses=COMMON, summary="Delete a session and its files")
