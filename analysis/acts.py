@@ -83,10 +83,10 @@ _CONTINUER = _rx(r"^(?:oh )?(?:yeah|yes|really|uh huh|mm hmm|mhm|hmm|is that so|
 _CURIOUS_CLOSED = _rx(r"\b(?:wonder|wondering|curious) (?:if|whether)\b")
 _ASK_PREFIX = _rx(r"^(?:let me|can i|could i|may i|i want to|i'd like to|i wanted to) (?:just )?ask (?:you )?")
 _MID_WH_INVERSION = _rx(
-    rf"\b(?:{WH}(?: (?!{AUX}\b|{NEG_AUX}\b)\w+)?) (?:{AUX}|{NEG_AUX}) (?:{PRON}|your|my|his|her|their|our|the|this|that|"
+    rf"\b(?:{WH}(?: (?!{AUX}\b|{NEG_AUX}\b|{PRON}\b)\w+)?) (?:{AUX}|{NEG_AUX}) (?:{PRON}|your|my|his|her|their|our|the|this|that|"
     r"these|those|all|things|there|anything|everything|people)\b"
 )
-_MID_WH_CONTR = _rx(rf"\b{WH_CONTR} (?!{PRON}\b)")
+_MID_WH_CONTR = _rx(rf"\b(?:what's|how's|why's|where's|whats) (?!{PRON}\b)")  # not "who's" (relative)
 _MID_INVERSION = _rx(
     rf"\b(?:(?:do|did|does|are|were|have|can|could|would|will|is) {PRON}|"
     rf"(?:doesn't|don't|isn't|didn't|wouldn't|won't|aren't) (?:{PRON}|that|this)) \w+"
@@ -371,6 +371,8 @@ def _open_or_closed(f: TextFeatures, form: str, clause: str) -> tuple[Act, str]:
     if base in ("invitation", "invitation_inside", "elliptic_any"):
         return Act.OPEN_QUESTION, form
     if base == "i_wonder":
+        if _CURIOUS_CLOSED.search(clause) and not f.qmark:
+            return Act.STATEMENT, "i_wonder_speculation"
         if _CURIOUS_CLOSED.search(clause):
             return Act.CLOSED_QUESTION, form + "_if"
         return Act.OPEN_QUESTION, form + "_wh"
@@ -593,6 +595,7 @@ _RULE_TEXT = {
     "invitation": "an invitation to elaborate ('tell me', 'walk me through')",
     "invitation_inside": "an invitation to elaborate after a preface",
     "i_wonder": "'I wonder/I'm curious' followed by a question",
+    "i_wonder_speculation": "'I wonder if...' said as a speculation, without a question mark",
     "wh_start": "starts with a wh-word",
     "wh_inside": "a wh-word with auxiliary inversion after a preface",
     "elliptic_any": "an elliptical 'anything else?'/'any questions?'",

@@ -114,7 +114,8 @@ def _question_start_cuts(text: str, cuts: set[int]) -> set[int]:
 
 _TERMINAL = re.compile(r"[.?!…]")
 _QUESTION_START = re.compile(
-    r"\b(?:(?:and |so |but |okay |ok )?(?:(?:what|how|why|when|where|who|which)(?: \w+)? "
+    r"\b(?:(?:and |so |but |okay |ok )?(?:(?:what|how|why|when|where|who|which)"
+    r"(?: (?!(?:i|you|we|they|he|she|it)\b)\w+)? "
     r"(?:do|did|does|are|is|was|were|would|could|can|will|have|has|should|might) "
     r"(?:you|we|they|he|she|i|your|my|the|this|that|there|some|any|all|things|it)|"
     r"(?:what|who) (?:happens|happened|brings|brought|seems|feels|makes|made|else)|how come)|"
@@ -235,6 +236,9 @@ def normalize(text: str) -> str:
             continue  # stutter fragment ("th" before "that")
         if out and out[-1] == w and w not in {"that", "had", "very", "really", "no", "so"}:
             continue  # repeated word ("i i", "the the")
+        if len(out) >= 3 and out[-3:-1] == [out[-1], w] and w != out[-1]:
+            out.pop()  # restarted pair: "it does it does" -> "it does"
+            continue
         out.append(w)
     return " ".join(out)
 

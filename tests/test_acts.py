@@ -49,7 +49,7 @@ def test_open_questions(text):
         "She agreed to it, didn't she?",
         "Okay?",
         "You talked to her?",  # declarative with rising intonation
-        "I wonder if she knows.",
+        "I wonder if she knows?",
     ],
 )
 def test_closed_questions(text):
@@ -336,3 +336,13 @@ def test_every_rule_name_has_a_description():
         assert "_" not in describe_rule(rule), rule
     assert describe_rule("no_such_rule") == "no_such_rule"
     assert describe_rule("leading_clause_wh_start_open").startswith("carries the leader's own solution")
+
+
+def test_i_wonder_if_without_question_mark_is_speculation():
+    assert leader("I wonder if she knows.") == (Act.STATEMENT, "i_wonder_speculation")
+    assert act("I'm wondering what you make of that") is Act.OPEN_QUESTION
+
+
+def test_restarted_words_do_not_look_like_inversion():
+    assert act("I can- I can hear that you are eager to finish-") is not Act.CLOSED_QUESTION
+    assert act("Someone who's not 21 yet is not allowed-") is Act.STATEMENT
