@@ -245,6 +245,7 @@ def classify_sentence(
     prev_other_text: str | None = None,
     doc: Any = None,
     prev_act: Act | None = None,
+    ends_turn: bool = True,
 ) -> tuple[Act, str]:
     """Return (act, rule) for one sentence.
 
@@ -252,7 +253,8 @@ def classify_sentence(
     context); ``turn_word_count``: words in the whole turn (None = this sentence is the
     turn); ``prev_other_text``: the other speaker's preceding turn (for reflections);
     ``doc``: an optional spaCy Span/Doc of ``text`` for POS features; ``prev_act``: the
-    act of the previous sentence in the same turn (for a lone tag like "Okay?").
+    act of the previous sentence in the same turn (for a lone tag like "Okay?");
+    ``ends_turn``: False when the same speaker goes on talking after this sentence.
     """
     f = features(text)
     words = f.words
@@ -266,7 +268,7 @@ def classify_sentence(
         if whole and other_holds_floor:
             return Act.BACKCHANNEL, "backchannel_short_ack"
         return Act.STATEMENT, "acknowledgement"
-    question = _question(f, is_leader, doc, prev_act)
+    question = _question(f, is_leader, doc, prev_act, ends_turn)
     if question is not None:
         return question
     if not is_leader:
@@ -279,7 +281,7 @@ def _is_short_ack(words: list[str]) -> bool:
 
 
 def _question(
-    f: TextFeatures, is_leader: bool, doc: Any, prev_act: Act | None
+    f: TextFeatures, is_leader: bool, doc: Any, prev_act: Act | None, ends_turn: bool = True
 ) -> tuple[Act, str] | None:
     """Question acts (open/closed/leading), advice with a rhetorical tag, or None."""
     found = _question_form(f)
@@ -293,6 +295,11 @@ def _question(
         body = features(_TAG_END.sub("", f.raw.strip()))
         if body.words and _advice_rule(body, doc) is not None:
             return Act.ADVICE, "rhetorical_tag_on_advice"
+    if form == "qmark_declarative" and is_leader and not ends_turn:
+        # a rising declarative the leader talks straight past is a check, not a question
+        if f.had_so or _YOU_DECLARATIVE.match(f.core) or _REFLECTION_FRAME.match(f.core):
+            return Act.REFLECTION, "declarative_check_mid_turn"
+        return Act.STATEMENT, "declarative_check_mid_turn"
     if is_leader and (_LEADING_START.match(clause) or _LEADING_ANY.search(f.core)):
         return Act.LEADING_QUESTION, "leading_" + form
     return _open_or_closed(f, form, clause)
@@ -548,7 +555,8 @@ def _label_turn(
     n_words = len(features(turn.text).words)
     out: list[Sentence] = []
     prev_act: Act | None = None
-    for s in split_turn_timed(turn, None, doc) if doc is not None else split_turn_timed(turn):
+    timed = split_turn_timed(turn, None, doc)
+    for k, s in enumerate(timed):
         span = doc.char_span(s.char_start, s.char_end, alignment_mode="expand") if doc is not None else None
         act, rule = classify_sentence(
             s.text,
@@ -558,6 +566,7 @@ def _label_turn(
             prev_other_text=prev_other.text if prev_other is not None else None,
             doc=span,
             prev_act=prev_act,
+            ends_turn=k == len(timed) - 1,
         )
         grow = grow_stage(s.text) if is_leader and act.is_question else None
         out.append(
@@ -604,6 +613,7 @@ _RULE_TEXT = {
     "check_tag": "ends in a check question ('is that right', 'what do you think')",
     "tag": "a statement with a tag ('..., right?')",
     "qmark_declarative": "a declarative sentence ending in '?'",
+    "declarative_check_mid_turn": "a rising declarative the leader talks straight past (a check)",
     "polite_invitation": "'could you tell/describe...'",
     "trailing_or": "ends in an open 'or?'",
     "yes_no_form_inviting_elaboration": "a yes/no form asking for content ('any thoughts about...?')",

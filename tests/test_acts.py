@@ -346,3 +346,9 @@ def test_i_wonder_if_without_question_mark_is_speculation():
 def test_restarted_words_do_not_look_like_inversion():
     assert act("I can- I can hear that you are eager to finish-") is not Act.CLOSED_QUESTION
     assert not act("Someone who's not 21 yet is not allowed-").is_question
+
+
+def test_rising_declarative_the_leader_talks_past_is_a_check():
+    assert leader("So you sent it?", ends_turn=False) == (Act.REFLECTION, "declarative_check_mid_turn")
+    assert leader("So you sent it?")[0] is Act.CLOSED_QUESTION
+    assert leader("Did you send it?", ends_turn=False)[0] is Act.CLOSED_QUESTION
