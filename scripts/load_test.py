@@ -207,6 +207,7 @@ def phase1(args, home: Path) -> None:
             cpu1, own1 = _cpu(api_proc), time.process_time()
             after = httpx.get(f"{server.url}/v1/sessions/{running}", headers=h).json()
             _report(lat, failures, wall, args.clients, interval)
+            _server_side(home, server.port, {running: "GET status (job running)", done: "GET scorecard JSON"})
             n = args.clients * args.requests
             print(f"CPU per request: API process {(cpu1 - cpu0) / n * 1000:.2f} ms, "
                   f"load generator {(own1 - own0) / n * 1000:.2f} ms; load average {os.getloadavg()[0]:.1f} "
@@ -214,6 +215,30 @@ def phase1(args, home: Path) -> None:
             print(f"job status after this round: {after['status']} (progress {after['progress']:.2f})")
     finally:
         server.stop()
+
+
+def _server_side(home: Path, port: int, names: dict[str, str]) -> None:
+    """p50/p99 of the time spent inside the app (access log "ms"), per endpoint, for the
+    requests logged since the last call: separates app time from queueing and the client."""
+    import json
+
+    log = home / f"server-{port}.log"
+    lines = log.read_text(errors="replace").splitlines()
+    start = _server_side.seen.get(port, 0)
+    _server_side.seen[port] = len(lines)
+    by: dict[str, list[float]] = {}
+    for line in lines[start:]:
+        if "coachscore.access" not in line:
+            continue
+        rec = json.loads(line.split("coachscore.access: ", 1)[1])
+        for sid, name in names.items():
+            if rec["method"] == "GET" and rec["path"].startswith(f"/v1/sessions/{sid}"):
+                by.setdefault(name, []).append(rec["ms"])
+    for name, xs in by.items():
+        print(f"  inside the app: {name:26} p50 {statistics.median(xs):6.2f} ms  p99 {_pct(xs, 99):7.2f} ms")
+
+
+_server_side.seen = {}
 
 
 def _cpu(proc) -> float:
@@ -295,7 +320,7 @@ def main() -> None:
     ap.add_argument("--pipeline", choices=("real", "fake"), default="real")
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--requests", type=int, default=40, help="requests per client")
-    ap.add_argument("--intervals", type=lambda t: [float(x) for x in t.split(",")], default=[0.2, 0.0],
+    ap.add_argument("--intervals", type=lambda t: [float(x) for x in t.split(",")], default=[1.0, 0.2, 0.0],
                     help="pause between a client's requests, seconds; one round per value")
     ap.add_argument("--recording-s", type=float, default=150.0, help="length of the job's recording")
     ap.add_argument("--upload-mb", type=int, default=500)
