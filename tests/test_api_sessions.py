@@ -386,3 +386,26 @@ def test_declared_oversize_upload_is_refused_before_reading(make_api):
     r = api.upload(h, data=wav_bytes(seconds=10.0))  # 320 KB declared in Content-Length
     assert r.status_code == 413 and r.json()["error"] == {
         "code": "too_large", "message": "the upload is larger than the limit of 0.05 MiB"}
+
+
+def test_failed_session_webhook_carries_the_error(make_api):
+    api = make_api(pipeline=FakePipeline(fail_stage="transcribe"))
+    _, h = api.new_org()
+    sid = _done(api, h, callback_url="https://hooks.example.com/x")
+    doc = json.loads(api.sent[0][1])
+    assert doc["event"] == "session.failed" and doc["session_id"] == sid and doc["scorecard_url"] is None
+    assert doc["error"] == {"code": "model_error", "message": "fake failure in stage transcribe", "stage": "transcribe"}
+
+
+def test_readyz_is_503_when_the_database_is_not_migrated(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from conftest import make_settings
+    from service.app import create_app
+    from service.jobs import NullRunner
+
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'empty.db'}", auto_migrate=False)
+    with TestClient(create_app(settings, runner=NullRunner())) as client:
+        r = client.get("/readyz")
+        assert r.status_code == 503 and r.json() == {"status": "unavailable", "checks": {"database": False, "storage": True}}
+        assert client.get("/healthz").status_code == 200
