@@ -113,6 +113,8 @@ _TAG_WORDS = _rx(
     r"isn't it|does that make sense|or not|or|all right|alright|you know)$"
 )
 _IMPERATIVE_HAVE = _rx(r"^(?:have|do) (?:a|an|some|the) (?:good|great|nice|lovely|look|go|try|seat|think)\b")
+_WH_ALONE = _rx(rf"^(?:{WH}|how come|how so)$")
+_WH_FINAL = _rx(rf"\b({WH})$")  # "Acting out would be what?"
 _QUANT_HOW = _rx(r"^how (?:many|much|long|often|old|far|soon|late|early|big|frequently)\b")
 _OPEN_WH = _rx(
     r"^(?:what|how|why|what's|whats|how's|why's|what're|how're|what've|what'd|how'd|why'd|"
@@ -140,7 +142,8 @@ _POLITE_OPEN = _rx(
 )
 _LEADING_START = _rx(
     r"^(?:have you (?:ever )?(?:thought about|thought of|considered|tried|looked at|looked into|"
-    r"talked to|asked|spoken to)(?! (?:what|how|why|when|where|who|whether|if)\b)|"
+    r"talked to|asked|spoken to)(?! (?:what|how|why|when|where|who|whether|if|that|this|it|them|"
+    r"him|her|those|these|anything|something|any|your|yourself)\b)|"
     r"would it (?:help|make sense|be (?:better|easier|worth|helpful|good|a good idea))|"
     r"could you (?:just|try|maybe)|can you (?:just|try)|would you (?:consider|think about \w+ing)|"
     r"do you think you (?:should|could|might)|is it worth|shouldn't you|couldn't you|can't you|"
@@ -321,8 +324,10 @@ def _question_form(f: TextFeatures) -> tuple[str, str] | None:
             return inside, core
         if _TAG_END.search(f.raw.strip()):
             return "tag", core
-        if _WH_PRON_START.match(core) or _WH_START.match(core):
+        if _WH_PRON_START.match(core) or _WH_START.match(core) or _WH_ALONE.match(core):
             return "wh_start", core
+        if _WH_FINAL.search(core):
+            return "wh_final", _WH_FINAL.search(core).group(1)
         return "qmark_declarative", core
     return (inside, core) if inside is not None else None
 
@@ -383,7 +388,7 @@ def _open_or_closed(f: TextFeatures, form: str, clause: str) -> tuple[Act, str]:
         if _CURIOUS_CLOSED.search(clause):
             return Act.CLOSED_QUESTION, form + "_if"
         return Act.OPEN_QUESTION, form + "_wh"
-    if base in ("wh_start", "wh_inside"):
+    if base in ("wh_start", "wh_inside", "wh_final"):
         wh = clause if base == "wh_start" else _wh_clause(clause)
         if _QUANT_HOW.match(wh) or _CLOSED_WHAT.match(wh) or _HOW_DEGREE.match(wh):
             return Act.CLOSED_QUESTION, form + "_specific"
@@ -607,6 +612,7 @@ _RULE_TEXT = {
     "i_wonder_speculation": "'I wonder if...' said as a speculation, without a question mark",
     "wh_start": "starts with a wh-word",
     "wh_inside": "a wh-word with auxiliary inversion after a preface",
+    "wh_final": "a wh-word at the end of a '?' sentence ('...would be what?')",
     "elliptic_any": "an elliptical 'anything else?'/'any questions?'",
     "aux_inversion": "starts with an auxiliary before its subject ('did you', 'is that')",
     "aux_inversion_inside": "auxiliary inversion after a preface in unpunctuated text",

@@ -204,6 +204,8 @@ def _proportional(turn: Turn, a: int, b: int) -> tuple[float, float]:
 
 _APOS = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 _NON_WORD = re.compile(r"[^a-z0-9' ]+")
+# A word cut off by a dash before a space is a restart: "Did- have you", "is- is that".
+_RESTART = re.compile(r"\b[\w']+[-\u2014\u2013]+(?=\s)")
 _SPACES = re.compile(r"\s+")
 
 # Peeled off the start of a sentence (longest first). "so" is remembered (summary marker).
@@ -226,7 +228,7 @@ _CUT_OFF_END = re.compile(r"(?:-|—|–|\.\.\.|…)\s*$")
 def normalize(text: str) -> str:
     """Lower-case words separated by single spaces; hyphens split words; stutters
     ("th-that", "I-I") collapse to the full word."""
-    s = text.translate(_APOS).lower().replace("-", " ").replace("—", " ")
+    s = _RESTART.sub(" ", text.translate(_APOS)).lower().replace("-", " ").replace("—", " ")
     s = _NON_WORD.sub(" ", s)
     words = [w.strip("'") or w for w in _SPACES.sub(" ", s).strip().split(" ") if w]
     out: list[str] = []
