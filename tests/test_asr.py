@@ -13,7 +13,7 @@ import pytest
 from analysis.errors import ModelError
 from analysis.types import Word
 from models import asr as asr_mod
-from models.asr import WhisperASR
+from models.asr import WhisperASR, cut_points
 from models.audio_types import Audio
 from models.config import ModelConfig
 from models.fakes import FakeASR
@@ -115,6 +115,32 @@ def test_load_failure_is_a_model_error(tmp_path, monkeypatch):
         f"could not load Whisper model tiny.en from {asr.resolved.path} (device=cpu, "
         "compute_type=int4): Requested int4 compute type, but the target device does not support it"
     )
+
+
+def test_long_audio_is_cut_at_quiet_points():
+    rate = 100  # a coarse clock keeps the arrays small; the logic is per sample
+    loud = np.ones(rate * 1000, np.float32)
+    loud[rate * 310 : rate * 311] = 0.0  # a 1 s pause 10 s after the first nominal cut
+    loud[rate * 595 : rate * 596] = 0.0
+    cuts = cut_points(loud, rate, piece_s=300.0)
+    assert cuts[0] == 0 and cuts[-1] == loud.shape[0] and len(cuts) == 5
+    assert 310 <= cuts[1] / rate <= 311 and 595 <= cuts[2] / rate <= 596
+    assert all(b - a <= rate * 320 for a, b in zip(cuts, cuts[1:]))
+    assert cut_points(loud[: rate * 310], rate, 300.0) == [0, rate * 310]
+
+
+def test_pieces_are_shifted_onto_the_recording_clock(tmp_path, monkeypatch):
+    model = _FakeModel(multilingual=True)
+    asr = _asr(tmp_path, monkeypatch, model, language=None)
+    audio = Audio(np.full((1, 16_000 * 50), 0.1, np.float32), source="x.wav")
+    asr.piece_s = 30.0  # 50 s -> two pieces
+    progress = []
+    result = WhisperASR.transcribe(asr, audio, lambda *a: progress.append(a[1]))
+    starts = [w.start for w in result.words if w.text == "Hello"]
+    assert len(model.calls) == 2
+    assert starts[0] == 0.5 and 20.0 <= starts[1] - 0.5 <= 40.0
+    assert [c["language"] for c in model.calls] == [None, "en"]  # detected once, then kept
+    assert progress == sorted(progress) and progress[-1] == 50.0
 
 
 def test_fake_asr_keeps_words_inside_the_audio():
