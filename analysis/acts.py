@@ -143,7 +143,7 @@ _POLITE_OPEN = _rx(
 _LEADING_START = _rx(
     r"^(?:have you (?:ever )?(?:thought about|thought of|considered|tried|looked at|looked into|"
     r"talked to|asked|spoken to)(?! (?:what|how|why|when|where|who|whether|if|that|this|it|them|"
-    r"him|her|those|these|anything|something|any|your|yourself)\b)|"
+    r"him|her|those|these|anything|something|any|yourself)\b)|"
     r"would it (?:help|make sense|be (?:better|easier|worth|helpful|good|a good idea))|"
     r"could you (?:just|try|maybe)|can you (?:just|try)|would you (?:consider|think about \w+ing)|"
     r"do you think you (?:should|could|might)|is it worth|shouldn't you|couldn't you|can't you|"

@@ -352,3 +352,10 @@ def test_rising_declarative_the_leader_talks_past_is_a_check():
     assert leader("So you sent it?", ends_turn=False) == (Act.REFLECTION, "declarative_check_mid_turn")
     assert leader("So you sent it?")[0] is Act.CLOSED_QUESTION
     assert leader("Did you send it?", ends_turn=False)[0] is Act.CLOSED_QUESTION
+
+
+def test_restarts_wh_alone_and_wh_final():
+    assert act("Why?") is Act.OPEN_QUESTION
+    assert leader("Acting out would be what?") == (Act.OPEN_QUESTION, "wh_final_open")
+    assert act("Did- have you thought about that?") is Act.CLOSED_QUESTION  # no solution named
+    assert act("Have you talked to your manager about it?") is Act.LEADING_QUESTION
