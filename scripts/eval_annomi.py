@@ -183,15 +183,15 @@ def main(argv: list[str] | None = None) -> int:
     nlp = _load_nlp(args.no_spacy)
     convs = load_conversations(args.csv, args.limit)
     n_utt = sum(u.speaker == LEADER for us in convs.values() for u in us)
-    results, timing = {}, {}
+    results, timing, transcripts = {}, {}, {}
     for variant, fn in (("punctuated", lambda s: s), ("stripped", weak_asr)):
         err = args.errors if args.errors_variant == variant else None
-        results[variant], trs, timing[variant] = run_variant(convs, fn, nlp, err)
-        if variant == "punctuated":
-            transcripts = trs
+        results[variant], transcripts[variant], timing[variant] = run_variant(convs, fn, nlp, err)
     print_table(results, len(convs), n_utt, timing, "spaCy" if nlp is not None else "regex only")
     if not args.no_auc:
-        print(f"\nconversation ROC AUC, overall score, mi_quality high vs low: {conversation_auc(convs, transcripts, nlp)}")
+        print("\nconversation ROC AUC of score.overall, mi_quality high vs low:")
+        for variant, trs in transcripts.items():
+            print(f"  {variant:<11} {conversation_auc(convs, trs, nlp)}")
     return 0
 
 
