@@ -233,9 +233,9 @@ def upgrade(url: str, engine: Engine | None = None) -> None:
     """Apply all migrations (idempotent). ``engine`` lets tests reuse a configured engine."""
     import logging
 
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # before import: plugins log then
     from alembic import command
 
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     cfg = alembic_config(url)
     if engine is not None:
         with engine.begin() as conn:
