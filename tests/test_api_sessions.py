@@ -156,6 +156,9 @@ def test_idempotency_key_replays_same_request_and_rejects_a_different_one(api):
     assert again.json()["id"] == first.json()["id"] and again.json()["idempotent_replay"] is True
     other = api.upload(hk, leader_name="Someone else")
     assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_conflict"
+    different_audio = api.upload(hk, data=wav_bytes(0.5, freq=300))
+    assert different_audio.status_code == 409
+    assert len(list((api.settings.resolved_data_dir() / "audio").rglob("*.wav"))) == 1  # refused file removed
     assert len(api.client.get("/v1/sessions", headers=h).json()["items"]) == 1
     assert api.process() == 1
 

@@ -200,10 +200,24 @@ async def create_session(request: Request, ctx: Ctx, caller: Caller, idempotency
             form.upload.discard()
         raise
     fp = _fingerprint(stored.sha256, fields)
-    s, replay = await anyio.to_thread.run_sync(
-        lambda: _insert(ctx, caller, idempotency_key, fp, lambda db: _audio_session(ctx, db, caller, fields, stored, form.filename, idempotency_key, fp))
-    )
+
+    def build(db: Session) -> CoachingSession:
+        return _audio_session(ctx, db, caller, fields, stored, form.filename, idempotency_key, fp)
+
+    try:
+        s, replay = await anyio.to_thread.run_sync(lambda: _insert(ctx, caller, idempotency_key, fp, build))
+    except BaseException:
+        await anyio.to_thread.run_sync(_drop_if_unreferenced, ctx, stored.relpath)
+        raise
     return _accepted(ctx, s, replay)
+
+
+def _drop_if_unreferenced(ctx: AppContext, relpath: str) -> None:
+    """Remove a stored recording that no session refers to (a refused upload)."""
+    with ctx.factory() as db:
+        used = db.scalar(select(CoachingSession.id).where(CoachingSession.audio_path == relpath).limit(1))
+    if used is None:
+        ctx.storage.delete(relpath)
 
 
 def _audio_session(ctx, db, caller, fields, stored: StoredFile, filename, key, fp) -> CoachingSession:
