@@ -1,14 +1,21 @@
-"""Settings from environment variables (prefix ``COACHSCORE_``) and an optional
-config file (``COACHSCORE_CONFIG``, TOML/YAML/JSON is not parsed here: env file format).
-Nothing is created at import time: call ``get_settings()``."""
+"""Settings from environment variables (prefix ``COACHSCORE_``) and an optional TOML
+config file named by ``COACHSCORE_CONFIG`` (keys are the field names, e.g.
+``whisper_model = "base"``). Precedence: init arguments > environment > config file >
+defaults. Nothing is created at import time: call ``get_settings()``."""
 
 from __future__ import annotations
 
 from functools import lru_cache
+import os
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from models.config import ModelConfig
 
@@ -64,6 +71,24 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = Field(
         False, description="Allow callback URLs on loopback/private addresses (tests, labs)."
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings)
+        config_file = os.environ.get("COACHSCORE_CONFIG")
+        if config_file:
+            path = Path(config_file)
+            if not path.is_file():
+                raise ValueError(f"COACHSCORE_CONFIG names {path}, which is not a file")
+            sources += (TomlConfigSettingsSource(settings_cls, toml_file=path),)
+        return sources
 
     def resolved_data_dir(self) -> Path:
         return self.data_dir or self.home / "data"
