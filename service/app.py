@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, *, runner: Any = None) -> FastA
     """The API app. ``runner`` (a ``service.jobs.JobRunner``) defaults to a worker process
     when ``settings.embedded_worker``, else to a runner that leaves jobs to ``coachscore worker``."""
     from service.api import health, leaders, sessions, share
+    from service.api.docs import install_docs
     from service.errors import install_handlers
 
     settings = settings or get_settings()
@@ -40,8 +41,11 @@ def create_app(settings: Settings | None = None, *, runner: Any = None) -> FastA
         description="Score how a leader coaches in a recorded 1:1. Authenticate with "
         "`Authorization: Bearer <api key>` (create one with `coachscore admin create-key ORG`).",
         lifespan=_lifespan(settings, runner),
+        docs_url=None,
+        redoc_url=None,
     )
     install_handlers(app)
+    install_docs(app)
     for r in (health.router, sessions.router, leaders.router, share.router):
         app.include_router(r)
     app.add_middleware(RequestContextMiddleware)
