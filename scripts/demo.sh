@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 mkdir -p out
-sample=${1:-samples/sample_1on1.wav}
+sample=${1:-samples/coaching_1on1.wav}
 .venv/bin/coachscore transcribe "$sample" --out out/sample.transcript.json --vtt out/sample.vtt
 .venv/bin/coachscore analyze out/sample.transcript.json --leader auto \
   --json out/sample.scorecard.json --html out/sample.scorecard.html
