@@ -2,7 +2,8 @@
 """Diarization error rate and real-time factor per strategy; prints a table.
 
 DER: pyannote.metrics DiarizationErrorRate, collar 0, overlap scored, over the whole file.
-RTF: diarization wall time / audio duration (models loaded and warmed up beforehand).
+RTF: diarization wall time / audio duration (models loaded and warmed up beforehand);
+CPU: process CPU seconds / audio duration (all threads; robust to a busy machine).
 Data: the synthetic fixtures (tests/fixtures/audio, samples/; ground truth JSON) and
 the AMI excerpts in /work/shared/data/real-audio-dev/ami_pyannote_trn* (reference.json),
 the latter run with the reference speaker count and with the default (2).
@@ -56,11 +57,11 @@ def read_wav(path: Path) -> Audio:
     return Audio(samples=np.ascontiguousarray(samples), sample_rate=rate, source=str(path))
 
 
-def fixture_items() -> list[Item]:
+def fixture_items(extra: list[Path]) -> list[Item]:
     items = []
     for truth in sorted((ROOT / "tests/fixtures/audio").glob("*.json")) + sorted(
         (ROOT / "samples").glob("*.json")
-    ):
+    ) + extra:
         t = json.loads(truth.read_text())
         ref = [(x["speaker"], x["start"], x["end"]) for x in t["turns"]]
         items.append(Item(truth.stem, truth.with_name(t["audio"]), ref, t["duration_s"]))
@@ -105,13 +106,18 @@ def run(item: Item, strategy: str, config: ModelConfig, num_speakers, warm: set)
         audio = Audio(audio.mono()[None], audio.sample_rate, audio.source)
     diarizer = get_diarizer(strategy, audio, config)
     if strategy not in warm:  # load models outside the timed run
-        diarizer.diarize(Audio(audio.samples[:, : 16_000 * 12]), num_speakers=num_speakers)
+        diarizer.diarize(audio, num_speakers=num_speakers)
         warm.add(strategy)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = diarizer.diarize(audio, num_speakers=num_speakers)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     scores = der(item.reference, result.segments, item.duration_s)
-    return {**scores, "rtf": elapsed / audio.duration_s, "found": len(result.speakers)}
+    return {
+        **scores,
+        "rtf": elapsed / audio.duration_s,
+        "cpu": cpu / audio.duration_s,
+        "found": len(result.speakers),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", choices=["fixtures", "ami"])
     ap.add_argument("--models-dir", type=Path, default=Path.home() / ".local/share/coachscore/models")
     ap.add_argument("--pyannote-dir", type=Path, help="also evaluate this local pipeline")
+    ap.add_argument("--extra", type=Path, action="append", default=[],
+                    help="another ground-truth JSON from make_fixtures.py (e.g. a 10-min file)")
     args = ap.parse_args(argv)
     import torch
 
@@ -128,13 +136,13 @@ def main(argv: list[str] | None = None) -> int:
     strategies = ["channels", "default"] + (["pyannote"] if args.pyannote_dir else [])
     jobs: list[tuple[Item, int | None, str]] = []
     if args.only != "ami":
-        jobs += [(it, 2, "2") for it in fixture_items()]
+        jobs += [(it, 2, "2") for it in fixture_items(args.extra)]
     if args.only != "fixtures":
         for it in ami_items():
             n_ref = len({s for s, _, _ in it.reference})
             jobs += [(it, n_ref, f"ref={n_ref}"), (it, 2, "2")]
     warm: set = set()
-    header = f"{'file':<22} {'strategy':<9} {'n_spk':<6} {'found':>5} {'DER':>6} {'miss':>6} {'FA':>6} {'conf':>6} {'RTF':>6}"
+    header = f"{'file':<22} {'strategy':<9} {'n_spk':<6} {'found':>5} {'DER':>6} {'miss':>6} {'FA':>6} {'conf':>6} {'RTF':>6} {'CPU':>6}"
     print(header)
     print("-" * len(header))
     totals: dict[tuple[str, str], list] = {}
@@ -147,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
             totals.setdefault((group, strategy, n_label.split("=")[0]), []).append(r)
             print(
                 f"{item.name:<22} {strategy:<9} {n_label:<6} {r['found']:>5} {r['der']:>6.3f} "
-                f"{r['miss']:>6.3f} {r['fa']:>6.3f} {r['conf']:>6.3f} {r['rtf']:>6.3f}",
+                f"{r['miss']:>6.3f} {r['fa']:>6.3f} {r['conf']:>6.3f} {r['rtf']:>6.3f} {r['cpu']:>6.3f}",
                 flush=True,
             )
     print("-" * len(header))

@@ -70,4 +70,4 @@ def get_diarizer(strategy: str, audio: Audio, config: ModelConfig) -> Diarizer:
     from models.diarization.embedded import EmbeddedDiarizer
     from models.diarization.weights import diarization_weights
 
-    return EmbeddedDiarizer(diarization_weights(config.models_dir))
+    return EmbeddedDiarizer(diarization_weights(config.models_dir), device=config.device)

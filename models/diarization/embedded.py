@@ -5,7 +5,7 @@
    *local* speakers talk (speech, speaker changes and overlap in one model).
 2. Embeddings: for every (chunk, local speaker) that is active, a CAM++ embedding of that
    speaker's frames (frames where only they speak, when there are enough), at most
-   ``max_embed_s`` seconds nearest the chunk centre. One fbank pass serves every chunk.
+   a few seconds nearest the chunk centre. One fbank pass serves every chunk.
 3. Clustering: agglomerative clustering (cosine, centroid linkage) of the embeddings,
    forced to ``num_speakers`` when it is known (or kept within min/max), then each chunk's
    local speakers are assigned to distinct clusters (Hungarian assignment).
@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,19 +52,21 @@ class EmbeddedParams:
     """Tuning of the embedded diarizer (defaults measured, see scripts/eval_diarization.py).
 
     ``step_ratio``: segmentation chunk step as a fraction of the 10 s chunk.
-    ``max_embed_s`` / ``min_embed_s``: speech per embedding (seconds).
+    ``embed_buckets_s``: lengths (s) that an embedding's speech is cut to (nearest the
+    chunk centre), the largest one that fits; shorter speech (>= ``min_embed_s``) is tiled.
     ``threshold``: cosine-distance threshold when the speaker count is not fixed.
     ``min_duration_off``: gaps shorter than this (s) inside a speaker's speech are filled.
     """
 
     step_ratio: float = 0.25
     batch_size: int = 16
-    max_embed_s: float = 5.0
+    embed_buckets_s: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
     min_embed_s: float = 0.4
+    embed_batch: int = 16
     threshold: float = 0.7
     min_cluster_size: int = 4
     min_duration_off: float = 0.1
-    extra: dict[str, str] = field(default_factory=dict)
+    method: str = "centroid"
 
 
 @lru_cache(maxsize=2)
@@ -90,16 +92,26 @@ class EmbeddedDiarizer:
 
     name = "embedded-segmentation3-campplus"
 
-    def __init__(self, weights: DiarizationWeights, params: EmbeddedParams | None = None):
+    def __init__(
+        self, weights: DiarizationWeights, params: EmbeddedParams | None = None, device: str = "cpu"
+    ) -> None:
         self.weights = weights
         self.params = params or EmbeddedParams()
+        self.device = device  # "cpu" | "cuda" | "auto"
+
+    def _torch_device(self):
+        import torch
+
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)
 
     def model_info(self) -> ModelInfo:
         p = self.params
         return ModelInfo(
             name=self.name,
             version="pyannote/segmentation-3.0+campplus_cn_en_common",
-            details={"step_ratio": f"{p.step_ratio:g}", "max_embed_s": f"{p.max_embed_s:g}"},
+            details={"step_ratio": f"{p.step_ratio:g}", "max_embed_s": f"{max(p.embed_buckets_s):g}"},
         )
 
     def diarize(
@@ -152,6 +164,7 @@ class EmbeddedDiarizer:
             step=self.params.step_ratio * duration,
             skip_aggregation=True,
             batch_size=self.params.batch_size,
+            device=self._torch_device(),
         )
 
         def progress(completed: int, total: int) -> None:  # pyannote passes keywords
@@ -161,18 +174,22 @@ class EmbeddedDiarizer:
         return segs, model.receptive_field
 
     def _embed(self, waveform, segs, frames) -> np.ndarray:
-        """(chunks, local speakers, 192) embeddings; NaN where a speaker has too little speech."""
+        """(chunks, local speakers, 192) embeddings; NaN where a speaker has too little speech.
+
+        Frame selections are cut or tiled to a few fixed lengths and run in batches: CPU
+        convolution kernels are reused across calls of one shape, and batches are faster."""
+        import torch
+
         from models.diarization.campplus import EMBEDDING_DIM, fbank
 
-        model = _load_embedding(str(self.weights.campplus_path))
-        feats = fbank(waveform)  # (n_fbank, 80)
+        device = self._torch_device()
+        model = _load_embedding(str(self.weights.campplus_path)).to(device)
+        feats = fbank(waveform).to(device)  # (n_fbank, 80)
         data = np.nan_to_num(segs.data, nan=0.0)
         num_chunks, num_frames, num_local = data.shape
-        out = np.full((num_chunks, num_local, EMBEDDING_DIM), np.nan, dtype=np.float32)
-        chunk_win = segs.sliding_window
+        jobs: dict[int, list[tuple[int, int, np.ndarray]]] = {}
         for c in range(num_chunks):
-            start = chunk_win[c].start
-            lo, hi, seg_idx = _fbank_frames(start, chunk_win.duration, frames, num_frames)
+            lo, hi, seg_idx = _fbank_frames(segs.sliding_window[c].start, segs.sliding_window.duration, frames, num_frames)
             hi = min(hi, feats.shape[0])
             if hi - lo < 10:
                 continue
@@ -180,27 +197,35 @@ class EmbeddedDiarizer:
             clean = active & (active.sum(axis=1, keepdims=True) == 1)
             for k in range(num_local):
                 rows = self._select_rows(clean[:, k], active[:, k])
-                if rows is None:
-                    continue
-                x = feats[lo:hi][rows]
-                out[c, k] = model((x - x.mean(dim=0))[None])[0].numpy()
+                if rows is not None:
+                    jobs.setdefault(rows.size, []).append((c, k, lo + rows))
+        out = np.full((num_chunks, num_local, EMBEDDING_DIM), np.nan, dtype=np.float32)
+        for items in jobs.values():
+            for b in range(0, len(items), self.params.embed_batch):
+                batch = items[b : b + self.params.embed_batch]
+                x = torch.stack([feats[torch.from_numpy(rows).to(device)] for _, _, rows in batch])
+                emb = model(x - x.mean(dim=1, keepdim=True)).cpu().numpy()
+                for (c, k, _), e in zip(batch, emb):
+                    out[c, k] = e
         return out
 
     def _select_rows(self, clean: np.ndarray, active: np.ndarray) -> np.ndarray | None:
         """Frame indices for one embedding: clean frames (else all active ones) nearest the
-        chunk centre, at most max_embed_s; None when under min_embed_s."""
+        chunk centre, cut to the largest bucket length that fits or tiled up to the smallest;
+        None when under min_embed_s."""
         p = self.params
         min_rows = int(p.min_embed_s / FBANK_SHIFT_S)
         mask = clean if clean.sum() >= min_rows else active
         rows = np.flatnonzero(mask)
         if rows.size < min_rows:
             return None
-        max_rows = int(p.max_embed_s / FBANK_SHIFT_S)
-        if rows.size > max_rows:
-            centre = mask.size / 2
-            keep = np.argsort(np.abs(rows - centre), kind="stable")[:max_rows]
-            rows = np.sort(rows[keep])
-        return rows
+        buckets = [int(b / FBANK_SHIFT_S) for b in p.embed_buckets_s]
+        fits = [b for b in buckets if b <= rows.size]
+        if not fits:
+            return np.resize(rows, buckets[0])  # tile short speech up to the smallest bucket
+        size = max(fits)
+        keep = np.argsort(np.abs(rows - mask.size / 2), kind="stable")[:size]
+        return np.sort(rows[keep])
 
     def _cluster(self, embeddings, segs, num_speakers, min_speakers, max_speakers) -> np.ndarray:
         prepare_pyannote_env()
@@ -209,7 +234,7 @@ class EmbeddedDiarizer:
         p = self.params
         clustering = AgglomerativeClustering(metric="cosine", constrained_assignment=True)
         clustering.instantiate(
-            {"method": "centroid", "threshold": p.threshold, "min_cluster_size": p.min_cluster_size}
+            {"method": p.method, "threshold": p.threshold, "min_cluster_size": p.min_cluster_size}
         )
         valid = ~np.isnan(embeddings).any(axis=2)
         if not valid.any():
