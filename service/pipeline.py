@@ -57,6 +57,7 @@ def transcribe_file(
     path = Path(path)
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    _check_speaker_counts(num_speakers, min_speakers, max_speakers)  # before minutes of work
     recogniser = asr if asr is not None else _whisper(config)  # resolve the model first
     audio = _timed(timings, "decode", lambda: decode_audio(path, max_duration_s=max_duration_s))
     hook("decode", audio.duration_s, audio.duration_s)
@@ -89,6 +90,12 @@ def _timed(timings: dict[str, float], stage: str, fn: Callable[[], T]) -> T:
     value = fn()
     timings[stage] = time.perf_counter() - t0
     return value
+
+
+def _check_speaker_counts(num: int | None, low: int | None, high: int | None) -> None:
+    from models.diarization.base import check_speaker_counts
+
+    check_speaker_counts(num, low, high)
 
 
 def _whisper(config: ModelConfig) -> ASR:

@@ -116,6 +116,13 @@ def test_diarizer_problems_fail_before_asr(tmp_path):
         transcribe_file(_wav(tmp_path / "m.wav"), _config(tmp_path), asr=_Unused(), diarizer_factory=factory)
 
 
+def test_bad_speaker_counts_fail_before_any_work(tmp_path):
+    with pytest.raises(InputError) as info:
+        transcribe_file(tmp_path / "x.wav", _config(tmp_path), num_speakers=None, min_speakers=3,
+                        max_speakers=2, asr=_Unused(), diarizer_factory=fake_diarizer_factory())
+    assert str(info.value) == "min_speakers (3) must not exceed max_speakers (2)"
+
+
 def test_missing_model_is_reported_before_decoding(tmp_path):
     with pytest.raises(ModelMissingError, match="Whisper model 'medium' is not available"):
         transcribe_file(tmp_path / "not-even-there.wav", _config(tmp_path, whisper_model="medium"))
