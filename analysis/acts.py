@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
+from analysis.acts_model import ActsModel, SentenceContext, load_model, sentence_features, turn_contexts
 from analysis.grow import grow_stage
 from analysis.sentences import TextFeatures, features, split_turn_timed
 from analysis.types import Act, Sentence, Transcript, Turn
@@ -527,21 +528,27 @@ def _echoes(core: str, prev_other_text: str) -> bool:
 
 
 # ------------------------------------------------------------------ transcripts
-def label_transcript(transcript: Transcript, leader: str, nlp: Any = None) -> tuple[Sentence, ...]:
+def label_transcript(
+    transcript: Transcript, leader: str, nlp: Any = None, *, use_model: bool = True
+) -> tuple[Sentence, ...]:
     """Split every turn into sentences and give each exactly one act.
 
     Times are seconds (from the turn's words, else proportional inside the turn);
     ``index`` numbers sentences across the transcript; ``grow`` is set on leader questions.
-    With ``nlp`` (a spaCy Language) turns are parsed once with ``nlp.pipe``.
+    With ``nlp`` (a spaCy Language) turns are parsed once with ``nlp.pipe``. With
+    ``use_model`` (and the packaged model file present) the trained layer of
+    ``analysis.acts_model`` may flip question/non-question and open/closed on leader
+    sentences whose rule is not strong; the flip is recorded in ``rule`` ("model:...").
     """
     turns = transcript.turns
     docs: Iterable[Any] = [None] * len(turns)
     if nlp is not None:
         unused = [p for p in _UNUSED_PIPES if p in nlp.pipe_names]
         docs = nlp.pipe([t.text for t in turns], disable=unused, batch_size=256)
+    model = load_model() if use_model else None
     out: list[Sentence] = []
     for ti, (turn, doc) in enumerate(zip(turns, docs)):
-        out.extend(_label_turn(turns, ti, turn, doc, leader, len(out)))
+        out.extend(_label_turn(turns, ti, turn, doc, leader, len(out), model))
     return tuple(out)
 
 
@@ -550,7 +557,8 @@ _UNUSED_PIPES = ("ner", "lemmatizer", "attribute_ruler")
 
 
 def _label_turn(
-    turns: tuple[Turn, ...], ti: int, turn: Turn, doc: Any, leader: str, first_index: int
+    turns: tuple[Turn, ...], ti: int, turn: Turn, doc: Any, leader: str, first_index: int,
+    model: ActsModel | None = None,
 ) -> list[Sentence]:
     is_leader = turn.speaker == leader
     prev_other = _neighbour(turns, ti, -1, turn.speaker)
@@ -558,21 +566,33 @@ def _label_turn(
     is_last = ti == len(turns) - 1
     other_holds_floor = turn.overlapped or (prev_other is not None and (next_other is not None or is_last))
     n_words = len(features(turn.text).words)
-    out: list[Sentence] = []
+    prev_text = prev_other.text if prev_other is not None else None
     prev_act: Act | None = None
     timed = split_turn_timed(turn, None, doc)
-    for k, s in enumerate(timed):
-        span = doc.char_span(s.char_start, s.char_end, alignment_mode="expand") if doc is not None else None
-        act, rule = classify_sentence(
-            s.text,
-            is_leader=is_leader,
-            other_holds_floor=other_holds_floor,
-            turn_word_count=n_words,
-            prev_other_text=prev_other.text if prev_other is not None else None,
-            doc=span,
-            prev_act=prev_act,
-            ends_turn=k == len(timed) - 1,
+    spans = [
+        doc.char_span(s.char_start, s.char_end, alignment_mode="expand") if doc is not None else None for s in timed
+    ]
+    labels: list[tuple[Act, str]] = []
+    for k, (s, span) in enumerate(zip(timed, spans)):
+        labels.append(
+            classify_sentence(
+                s.text,
+                is_leader=is_leader,
+                other_holds_floor=other_holds_floor,
+                turn_word_count=n_words,
+                prev_other_text=prev_text,
+                doc=span,
+                prev_act=prev_act,
+                ends_turn=k == len(timed) - 1,
+            )
         )
+        prev_act = labels[-1][0]
+    if is_leader and model is not None and timed:
+        sents = [(s.text, a, r) for s, (a, r) in zip(timed, labels)]
+        ctxs = turn_contexts(sents, turn.text, prev_text, next_other.text if next_other is not None else None)
+        labels = [_model_layer(c, span, model) for c, span in zip(ctxs, spans)]
+    out: list[Sentence] = []
+    for s, (act, rule) in zip(timed, labels):
         grow = grow_stage(s.text) if is_leader and act.is_question else None
         out.append(
             Sentence(
@@ -588,8 +608,86 @@ def _label_turn(
                 grow=grow,
             )
         )
-        prev_act = act
     return out
+
+
+# ------------------------------------------------------------------ trained layer
+# Rules the model never overrides: a "?" question with an unmistakable form, and the
+# acts that carry more than question-ness (advice, takeover, leading questions, backchannels).
+_STRONG_QUESTION_FORMS = frozenset(
+    {"wh_start", "invitation", "i_wonder", "aux_inversion", "polite_invitation", "elliptic_any",
+     "yes_no_form_inviting_elaboration"}
+)
+_FLIPPABLE_STATEMENTS = frozenset({Act.STATEMENT, Act.REFLECTION, Act.INFORMATION})
+_FIXED_STATEMENT_RULES = frozenset({"empty", "acknowledgement", "backchannel_short_ack", "backchannel_continuer"})
+
+
+def is_strong_rule(text: str, act: Act, rule: str) -> bool:
+    """True when the trained layer may not change this rule result (see above)."""
+    if act in (Act.LEADING_QUESTION, Act.ADVICE, Act.TAKEOVER, Act.BACKCHANNEL):
+        return True
+    if rule in _FIXED_STATEMENT_RULES:
+        return True
+    if not act.is_question:
+        return False
+    base = rule.removeprefix("clause_")
+    if base in _ALWAYS_OPEN:  # "Tell me more", "Could you describe...": a question by form alone
+        return True
+    form = next((f for f in _STRONG_QUESTION_FORMS if base == f or base.startswith(f + "_")), None)
+    return form is not None and features(text).qmark
+
+
+def _model_layer(ctx: SentenceContext, span: Any, model: ActsModel) -> tuple[Act, str]:
+    """The rule result, or the model's flip when it is confident and the rule allows it."""
+    act, rule = ctx.act, ctx.rule
+    strong = is_strong_rule(ctx.text, act, rule)
+    may_open = act in _OPEN_CLOSED and open_flip_allowed(ctx.text, rule, strong)
+    may_flip = not strong and (
+        act.is_question and model.down is not None or act in _FLIPPABLE_STATEMENTS and model.up is not None
+    )
+    if not (may_open or may_flip):
+        return act, rule
+    feats = sentence_features(ctx)
+    if not strong and act.is_question and model.down is not None:
+        p = model.down.prob(feats)
+        if p < model.q_low:
+            new_act, new_rule = _leader_statement(features(ctx.text), span, ctx.prev_other)
+            return new_act, f"model:not_question p={p:.2f} (was {rule}) {new_rule}"
+    if not strong and act in _FLIPPABLE_STATEMENTS and model.up is not None:
+        p = model.up.prob(feats)
+        if p > model.q_high:
+            po = model.open.prob(feats)
+            new_act = Act.OPEN_QUESTION if po >= 0.5 else Act.CLOSED_QUESTION
+            return new_act, f"model:question p={p:.2f} open p={po:.2f} (was {rule})"
+    if may_open:
+        po = model.open.prob(feats)
+        if act is Act.CLOSED_QUESTION and po > model.open_high:
+            return Act.OPEN_QUESTION, f"model:open p={po:.2f} (was {rule})"
+        if act is Act.OPEN_QUESTION and po < model.open_low:
+            return Act.CLOSED_QUESTION, f"model:closed p={po:.2f} (was {rule})"
+    return act, rule
+
+
+_OPEN_CLOSED = (Act.OPEN_QUESTION, Act.CLOSED_QUESTION)
+# Explicit invitations to talk are open by definition (metrics.md): never made closed;
+# a yes/no inversion with "?" ("Did you...?", "Have you thought about X?") stays closed;
+# so does a question about a number, time or amount (metrics.md: "a specific fact").
+_ALWAYS_OPEN = frozenset({"invitation", "invitation_inside", "polite_invitation"})
+
+
+# A number, time or amount ("How many...?", "What time...?") is a specific fact: closed.
+_SPECIFIC_FACT = _rx(
+    r"\b(?:how (?:many|much|long|often|old|far|soon|late|early|frequently)|"
+    r"what (?:time|day|date|year|month|number|age|percentage))\b"
+)
+
+
+def open_flip_allowed(text: str, rule: str, strong: bool) -> bool:
+    """May the trained layer change open/closed for this question (spec forms stay put)?"""
+    base = rule.removeprefix("clause_")
+    if base in _ALWAYS_OPEN or (strong and base == "aux_inversion"):
+        return False
+    return not _SPECIFIC_FACT.search(features(text).norm)
 
 
 def _neighbour(turns: tuple[Turn, ...], ti: int, step: int, speaker: str) -> Turn | None:
@@ -645,8 +743,27 @@ _SUFFIX_TEXT = {
 }
 
 
+_MODEL_RULE = re.compile(r"^model:(\w+) p=([\d.]+)(?: open p=[\d.]+)? \(was ([^)]*)\)(?: (\S+))?$")
+_MODEL_VERDICT = {
+    "open": "an open question",
+    "closed": "a closed question",
+    "question": "a question",
+    "not_question": "not a question",
+}
+
+
 def describe_rule(rule: str) -> str:
-    """A plain-English explanation of a rule name from ``classify_sentence``."""
+    """A plain-English explanation of a rule name from ``classify_sentence`` or of a flip
+    by the trained layer ("model:open p=0.71 (was wh_start_fact)")."""
+    m = _MODEL_RULE.match(rule)
+    if m:
+        verdict = _MODEL_VERDICT.get(m.group(1), m.group(1))
+        prob = "P(open)" if m.group(1) in ("open", "closed") else "P(question)"
+        then = f"; now: {describe_rule(m.group(4))}" if m.group(4) else ""
+        return (
+            f"a small trained model judged it {verdict} ({prob}={m.group(2)}); "
+            f"the rule said: {describe_rule(m.group(3))}{then}"
+        )
     text, name = "", rule
     if name.startswith("leading_"):
         text, name = "carries the leader's own solution; ", name[len("leading_"):]
