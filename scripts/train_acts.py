@@ -10,7 +10,9 @@ lower-cased text (a weak ASR) are used. Gold is per utterance, so sentence targe
 derived: in a non-question utterance every sentence is a non-question; in a question
 utterance the rule-question sentences are questions (if there is none: the last "?"
 sentence, else the last sentence) and the rest are not; an open-question target is the
-utterance's subtype for its question sentences. Evaluation mirrors
+utterance's subtype for its question sentences. Each of the three models is trained only on
+the rows it decides at inference (down: non-strong rule questions; up: non-strong
+statements/reflections/information; open: questions whose open/closed may change). Evaluation mirrors
 ``scripts/eval_annomi.py`` (an utterance is a question if any sentence is).
 
 Honest figures: 5-fold GroupKFold by conversation; the flip thresholds of each outer
@@ -157,7 +159,7 @@ class Fitted:
     def __init__(self, rows: list[Row]):
         down = [r for r in rows if is_down(r)]
         up = [r for r in rows if is_up(r)]
-        opn = [r for r in rows if r.y_open >= 0]
+        opn = [r for r in rows if r.y_open >= 0 and (r.open_ok or is_up(r))]  # the rows it decides
         self.down = Sub(down, [r.y_q for r in down])
         self.up = Sub(up, [r.y_q for r in up])
         self.open = Sub(opn, [r.y_open for r in opn])
