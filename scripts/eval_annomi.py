@@ -7,7 +7,12 @@ advice or takeover vs ``therapist_input_subtype == advice``), reflection F1 (vs
 and lower-cased (a weak ASR), with the drop. Per conversation: ROC AUC of
 ``analysis.analyze(...).score.overall`` for mi_quality high vs low, if analyze exists.
 
-    .venv/bin/python scripts/eval_annomi.py [--limit N] [--no-spacy] [--errors KIND]
+    .venv/bin/python scripts/eval_annomi.py [--limit N] [--no-spacy] [--errors KIND] [--no-model]
+
+The per-utterance figures include the trained open/closed layer (``analysis/acts_model.py``),
+which was fit on this same dev set: they are in-sample. The honest figures for that layer
+are the grouped cross-validation ones printed by ``scripts/train_acts.py``. ``--no-model``
+gives the rules alone (the conversation AUC always uses ``analyze`` as shipped).
 
 Data: Wu et al., "Anno-MI", ICASSP 2022; Future Internet 15(3):110, 2023.
 """
@@ -109,7 +114,9 @@ def f1(pairs: list[tuple[bool, bool]]) -> tuple[float, float, float, int]:
     return prec, rec, (2 * prec * rec / (prec + rec) if prec + rec else 0.0), tp + fn
 
 
-def run_variant(convs, transform, nlp, errors: str | None) -> tuple[dict[str, tuple], dict[str, Transcript], float]:
+def run_variant(
+    convs, transform, nlp, errors: str | None, use_model: bool = True
+) -> tuple[dict[str, tuple], dict[str, Transcript], float]:
     t0 = time.perf_counter()
     pairs: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
     transcripts = {}
@@ -117,7 +124,7 @@ def run_variant(convs, transform, nlp, errors: str | None) -> tuple[dict[str, tu
         tr = build_transcript(utts, transform)
         transcripts[cid] = tr
         by_utt: dict[int, list[Sentence]] = defaultdict(list)
-        for s in label_transcript(tr, LEADER, nlp):
+        for s in label_transcript(tr, LEADER, nlp, use_model=use_model):
             by_utt[s.source_index].append(s)
         for k, u in enumerate(utts):
             if u.speaker != LEADER:
@@ -175,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="first N conversations only")
     ap.add_argument("--no-spacy", action="store_true", help="regex splitter/rules only")
     ap.add_argument("--no-auc", action="store_true")
+    ap.add_argument("--no-model", action="store_true", help="rules only (skip analysis/acts_model.py)")
     ap.add_argument("--errors", choices=list(GOLD), help="print misclassified utterances")
     ap.add_argument("--errors-variant", choices=["punctuated", "stripped"], default="punctuated")
     args = ap.parse_args(argv)
@@ -186,13 +194,23 @@ def main(argv: list[str] | None = None) -> int:
     results, timing, transcripts = {}, {}, {}
     for variant, fn in (("punctuated", lambda s: s), ("stripped", weak_asr)):
         err = args.errors if args.errors_variant == variant else None
-        results[variant], transcripts[variant], timing[variant] = run_variant(convs, fn, nlp, err)
+        results[variant], transcripts[variant], timing[variant] = run_variant(convs, fn, nlp, err, not args.no_model)
     print_table(results, len(convs), n_utt, timing, "spaCy" if nlp is not None else "regex only")
+    print(f"acts: {_model_note(args.no_model)}")
     if not args.no_auc:
         print("\nconversation ROC AUC of score.overall, mi_quality high vs low:")
         for variant, trs in transcripts.items():
             print(f"  {variant:<11} {conversation_auc(convs, trs, nlp)}")
     return 0
+
+
+def _model_note(disabled: bool) -> str:
+    from analysis.acts_model import load_model
+
+    model = None if disabled else load_model()
+    if model is None:
+        return "rules only"
+    return f"rules + trained layer {model.version} (fit on this dev set: in-sample; see train_acts.py for CV)"
 
 
 def _load_nlp(disabled: bool) -> Any:
