@@ -195,15 +195,24 @@ def load_campplus(path: Path):
     return model.eval()
 
 
-def fbank(waveform, sample_rate: int = 16_000):
+def fbank(waveform, sample_rate: int = 16_000, block_frames: int = 6000):
     """80-dim kaldi log-mel fbank of a 1-D float tensor in [-1, 1], shape (frames, 80).
 
-    10 ms shift, 25 ms window; not mean-normalised (normalise per embedding)."""
+    25 ms window, 10 ms shift, edges snipped (frame i covers samples [160 i, 160 i + 400)),
+    not mean-normalised (normalise per embedding). Computed in blocks of ``block_frames``
+    frames so memory stays small on long recordings; every frame is computed on its own,
+    so the blocks join exactly."""
+    import torch
     import torchaudio.compliance.kaldi as kaldi
 
-    return kaldi.fbank(
-        waveform.reshape(1, -1),
-        num_mel_bins=FEAT_DIM,
-        sample_frequency=sample_rate,
-        dither=0.0,
-    )
+    shift, win = sample_rate // 100, sample_rate * 25 // 1000
+    x = waveform.reshape(-1)
+    total = 0 if x.numel() < win else 1 + (x.numel() - win) // shift
+    blocks = []
+    for first in range(0, total, block_frames):
+        count = min(block_frames, total - first)
+        piece = x[first * shift : first * shift + (count - 1) * shift + win]
+        blocks.append(
+            kaldi.fbank(piece[None], num_mel_bins=FEAT_DIM, sample_frequency=sample_rate, dither=0.0)
+        )
+    return torch.cat(blocks) if blocks else torch.zeros((0, FEAT_DIM))

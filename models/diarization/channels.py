@@ -53,7 +53,9 @@ def frame_levels_db(audio: Audio, frame_s: float) -> np.ndarray:
     if n == 0:
         return np.zeros((audio.num_channels, 0), dtype=np.float32)
     frames = audio.samples[:, : n * hop].reshape(audio.num_channels, n, hop)
-    power = np.mean(np.square(frames, dtype=np.float64), axis=2)
+    power = np.empty((audio.num_channels, n), dtype=np.float64)
+    for i in range(0, n, 8192):  # blocks keep the squared copy small on long recordings
+        power[:, i : i + 8192] = np.mean(np.square(frames[:, i : i + 8192], dtype=np.float64), axis=2)
     return (10.0 * np.log10(power + _EPS)).astype(np.float32)
 
 
