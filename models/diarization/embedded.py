@@ -60,6 +60,7 @@ class EmbeddedParams:
 
     step_ratio: float = 0.25
     batch_size: int = 16
+    block_chunks: int = 64
     embed_buckets_s: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
     min_embed_s: float = 0.4
     embed_batch: int = 16
@@ -147,7 +148,9 @@ class EmbeddedDiarizer:
             count = _speaker_count(segs, frames)
             if np.nanmax(count.data) == 0:
                 return []
-            embeddings = self._embed(waveform, segs, frames)
+            embeddings = self._embed(
+                waveform, segs, frames, lambda f: hook(STAGE, (0.6 + 0.3 * f) * total, total)
+            )
         hook(STAGE, 0.9 * total, total)
         hard = self._cluster(embeddings, segs, num_speakers, min_speakers, max_speakers)
         return self._reconstruct(segs, hard, count, max_speakers or num_speakers)
@@ -167,13 +170,30 @@ class EmbeddedDiarizer:
             device=self._torch_device(),
         )
 
-        def progress(completed: int, total: int) -> None:  # pyannote passes keywords
-            hook(STAGE, 0.6 * seconds * min(1.0, completed / max(total, 1)), seconds)
+        return self._slide(inference, waveform, sample_rate, seconds, hook), model.receptive_field
 
-        segs = inference({"waveform": waveform[None], "sample_rate": sample_rate}, hook=progress)
-        return segs, model.receptive_field
+    def _slide(self, inference, waveform, sample_rate: int, seconds: float, hook: ProgressHook):
+        """pyannote's chunked segmentation, fed in blocks of ``block_chunks`` whole chunks
+        (pyannote copies every chunk of what it is given): same chunks, bounded memory."""
+        from pyannote.core import SlidingWindow, SlidingWindowFeature
 
-    def _embed(self, waveform, segs, frames) -> np.ndarray:
+        window = int(round(inference.duration * sample_rate))
+        step = int(round(inference.step * sample_rate))
+        k = self.params.block_chunks
+        n = waveform.shape[0]
+        parts = []
+        for first in range(0, max(n - window, 0) + 1, k * step):
+            last_block = first + k * step > max(n - window, 0)
+            piece = waveform[first:] if last_block else waveform[first : first + window + (k - 1) * step]
+            out = inference({"waveform": piece[None], "sample_rate": sample_rate})
+            parts.append(out.data)
+            hook(STAGE, 0.6 * seconds * min(1.0, (first + piece.shape[0]) / max(n, 1)), seconds)
+            if last_block:
+                break
+        chunks = SlidingWindow(start=0.0, duration=inference.duration, step=inference.step)
+        return SlidingWindowFeature(np.concatenate(parts), chunks)
+
+    def _embed(self, waveform, segs, frames, progress=lambda fraction: None) -> np.ndarray:
         """(chunks, local speakers, 192) embeddings; NaN where a speaker has too little speech.
 
         Frame selections are cut or tiled to a few fixed lengths and run in batches: CPU
@@ -200,6 +220,7 @@ class EmbeddedDiarizer:
                 if rows is not None:
                     jobs.setdefault(rows.size, []).append((c, k, lo + rows))
         out = np.full((num_chunks, num_local, EMBEDDING_DIM), np.nan, dtype=np.float32)
+        done, todo = 0, sum(len(items) for items in jobs.values())
         for items in jobs.values():
             for b in range(0, len(items), self.params.embed_batch):
                 batch = items[b : b + self.params.embed_batch]
@@ -207,6 +228,8 @@ class EmbeddedDiarizer:
                 emb = model(x - x.mean(dim=1, keepdim=True)).cpu().numpy()
                 for (c, k, _), e in zip(batch, emb):
                     out[c, k] = e
+                done += len(batch)
+                progress(done / todo)
         return out
 
     def _select_rows(self, clean: np.ndarray, active: np.ndarray) -> np.ndarray | None:
