@@ -107,9 +107,14 @@ def attribute_words(
         _by_overlap(h, segments) if h else _nearest(w, index, params.max_gap_s)
         for w, h in zip(words, hits)
     ]
+    best: dict[int, tuple[float, int]] = {}  # word -> (overlap, short segment) claiming it
     for k, claimed in _short_reply_claims(words, hits, segments, params).items():
         for i in claimed:
-            choice[i] = segments[k].speaker
+            ov = dict(hits[i])[k]
+            if i not in best or ov > best[i][0]:
+                best[i] = (ov, k)
+    for i, (_, k) in best.items():
+        choice[i] = segments[k].speaker
     return choice
 
 

@@ -128,3 +128,10 @@ def test_invariants(raw_segs, raw_words):
     assert sum(len(turn.words) for turn in t.turns) == sum(w.speaker is not None for w in t.words)
     assert all(a.speaker != b.speaker for a, b in zip(t.turns, t.turns[1:]))
     assert t.duration_s >= max([w.end for w in ws] + [s.end for s in segs] + [0.0])
+
+
+def test_a_word_claimed_by_two_short_segments_goes_to_the_larger_overlap():
+    segs = [Segment("S0", 3.0, 4.0), Segment("S1", 3.9, 5.0)]
+    ws = words((" both", 3.3, 4.1))
+    assert attribute_words(ws, segs) == ["S0"]
+    assert attribute_words(words((" both", 3.8, 4.6)), segs) == ["S1"]
