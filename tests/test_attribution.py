@@ -131,7 +131,7 @@ def test_invariants(raw_segs, raw_words):
 
 
 def test_a_word_claimed_by_two_short_segments_goes_to_the_larger_overlap():
-    segs = [Segment("S0", 3.0, 4.0), Segment("S1", 3.9, 5.0)]
-    ws = words((" both", 3.3, 4.1))
-    assert attribute_words(ws, segs) == ["S0"]
-    assert attribute_words(words((" both", 3.8, 4.6)), segs) == ["S1"]
+    segs = [Segment("S0", 3.0, 4.0), Segment("S1", 3.9, 4.4)]
+    # both short segments claim the word (0.6 s of S0's 1 s, all of S1's 0.5 s)
+    assert attribute_words(words((" both", 3.4, 4.4)), segs) == ["S0"]
+    assert attribute_words(words((" late", 3.85, 4.45)), segs) == ["S1"]
