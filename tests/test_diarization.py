@@ -183,3 +183,14 @@ def test_merge_and_relabel_helpers():
     renamed, speakers = relabel_by_appearance(segs, {"b": 1})
     assert [s.speaker for s in renamed] == ["S0", "S0", "S0", "S1"]
     assert [(s.label, s.channel) for s in speakers] == [("S0", None), ("S1", 1)]
+
+
+def test_pyannote_progress_is_mapped_to_the_diarize_stage():
+    from models.diarization.pyannote_dir import _progress_adapter
+
+    seen: list[tuple[str, float, float]] = []
+    adapter = _progress_adapter(lambda *a: seen.append(a), 100.0)
+    adapter("segmentation", None, file={}, completed=5, total=10)
+    adapter("speaker_counting", object())
+    adapter("embeddings", None, completed=10, total=10)
+    assert seen == [("diarize", 25.0, 100.0), ("diarize", 95.0, 100.0)]

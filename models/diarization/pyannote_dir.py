@@ -86,7 +86,7 @@ class PyannotePipelineDiarizer:
         """Segments from the configured pipeline, labels S0.. by first appearance."""
         check_speaker_counts(num_speakers, min_speakers, max_speakers)
         pipeline = _load_pipeline(str(self.pipeline_dir), self.device)
-        annotation = self._apply(pipeline, audio, num_speakers, min_speakers, max_speakers)
+        annotation = self._apply(pipeline, audio, num_speakers, min_speakers, max_speakers, hook)
         hook(STAGE, audio.duration_s, audio.duration_s)
         segments = [
             Segment(str(label), float(turn.start), float(turn.end))
@@ -96,13 +96,18 @@ class PyannotePipelineDiarizer:
         info = ModelInfo(self.name, self.pipeline_dir.name, {"path": str(self.pipeline_dir)})
         return DiarizationResult(renamed, speakers, info)
 
-    def _apply(self, pipeline, audio: Audio, num_speakers, min_speakers, max_speakers):
+    def _apply(self, pipeline, audio: Audio, num_speakers, min_speakers, max_speakers, hook):
         import torch
 
         waveform = torch.from_numpy(np.ascontiguousarray(audio.mono(), dtype=np.float32))[None]
         options = _supported(
             pipeline,
-            {"num_speakers": num_speakers, "min_speakers": min_speakers, "max_speakers": max_speakers},
+            {
+                "num_speakers": num_speakers,
+                "min_speakers": min_speakers,
+                "max_speakers": max_speakers,
+                "hook": _progress_adapter(hook, audio.duration_s),
+            },
         )
         try:
             output = pipeline({"waveform": waveform, "sample_rate": audio.sample_rate}, **options)
@@ -125,3 +130,16 @@ def _supported(pipeline, options: dict) -> dict:
     if dropped and not takes_any:
         log.warning("%s ignores %s", type(pipeline).__name__, ", ".join(dropped))
     return kept
+
+
+def _progress_adapter(hook: ProgressHook, seconds: float):
+    """pyannote's hook(step, artefact, file=, completed=, total=) -> hook("diarize", s, total):
+    segmentation fills the first half, embeddings the next 45 %."""
+    spans = {"segmentation": (0.0, 0.5), "embeddings": (0.5, 0.45)}
+
+    def pyannote_hook(step_name, step_artefact, file=None, completed=None, total=None):
+        if step_name in spans and completed is not None and total:
+            offset, width = spans[step_name]
+            hook(STAGE, seconds * (offset + width * min(1.0, completed / total)), seconds)
+
+    return pyannote_hook
