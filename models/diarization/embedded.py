@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import math
 import os
@@ -262,13 +264,17 @@ class EmbeddedDiarizer:
         valid = ~np.isnan(embeddings).any(axis=2)
         if not valid.any():
             return np.where(segs.data.sum(axis=1) > 0, 0, -2).astype(np.int8)
-        hard, _, _ = clustering(
-            embeddings=embeddings,
-            segmentations=segs,
-            num_clusters=num_speakers,
-            min_clusters=min_speakers,
-            max_clusters=max_speakers,
-        )
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):  # pyannote print()s a clustering notice
+            hard, _, _ = clustering(
+                embeddings=embeddings,
+                segmentations=segs,
+                num_clusters=num_speakers,
+                min_clusters=min_speakers,
+                max_clusters=max_speakers,
+            )
+        if printed.getvalue().strip():
+            log.info("clustering: %s", printed.getvalue().strip())
         hard = hard.copy()
         hard[np.nansum(segs.data, axis=1) == 0] = -2  # inactive local speakers
         return hard
