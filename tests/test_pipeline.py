@@ -160,3 +160,47 @@ def test_real_stereo_fixture_end_to_end(tmp_path):
                 right += channel_of.get(w.speaker) == truth_channel[turn["speaker"]]
     assert total >= 40
     assert right / total > 0.9
+
+
+def test_diarization_runs_beside_asr_and_progress_stays_on_the_calling_thread(tmp_path):
+    """Diarization runs in another thread while ASR runs; the hook sees one thread and the
+    stages in order; a diarizer failure reaches the caller."""
+    import threading
+
+    seen: list[tuple[str, str]] = []
+    diarize_threads: list[str] = []
+    asr_started = threading.Event()
+
+    class SlowDiarizer(FakeDiarizer):
+        def diarize(self, audio, **kw):
+            diarize_threads.append(threading.current_thread().name)
+            assert asr_started.wait(5), "ASR should be running while diarization runs"
+            return FakeDiarizer.diarize(self, audio, **kw)
+
+    class SignallingASR(FakeASR):
+        def transcribe(self, audio, hook=None):
+            asr_started.set()
+            return FakeASR.transcribe(self, audio, hook)
+
+    def hook(stage, done, total):
+        seen.append((stage, threading.current_thread().name))
+
+    transcribe_file(
+        _wav(tmp_path / "talk.wav"), _config(tmp_path), hook, asr=SignallingASR(WORDS),
+        diarizer_factory=lambda *a: SlowDiarizer(SEGMENTS),
+    )
+    assert diarize_threads and diarize_threads[0] != threading.current_thread().name
+    assert {name for _, name in seen} == {threading.current_thread().name}
+    stages = [stage for stage, _ in seen]
+    order = [stages.index(s) for s in ("decode", "transcribe", "diarize", "attribute")]
+    assert order == sorted(order)
+
+    class BrokenDiarizer(FakeDiarizer):
+        def diarize(self, audio, **kw):
+            raise ModelMissingError("segmentation-3.0 is missing")
+
+    with pytest.raises(ModelMissingError, match="segmentation-3.0 is missing"):
+        transcribe_file(
+            _wav(tmp_path / "talk2.wav"), _config(tmp_path), asr=FakeASR(WORDS),
+            diarizer_factory=lambda *a: BrokenDiarizer(SEGMENTS),
+        )
