@@ -110,7 +110,7 @@ def _moment(conv: Conversation, response: Sentence, cue: Cue | None, interrupted
         cue=None if cue is None else cue.evidence,
         response=of_sentence(response, response.act.value),
         severity=severity,
-        severity_reasons=tuple(reasons) or ("advice after a coachee cue",),
+        severity_reasons=tuple(reasons) or (f"{response.act.value.replace('_', ' ')} after a coachee cue",),
         interrupted=interrupted,
         alternative=alternative_for(response.act, cue.kind if cue else None),
     )

@@ -65,6 +65,16 @@ def test_coachee_question_to_the_leader_is_a_cue():
         (Act.LEADING_QUESTION, "What would you do if I weren't here?")]
 
 
+def test_mild_reason_names_the_kind_of_response():
+    found = rescues([
+        T("L", [S("What is getting in the way?", A.OPEN_QUESTION)]),
+        T("C", [S("Honestly, what would you do?")]),
+        T("L", [S("Have you thought about calling her directly?", A.LEADING_QUESTION)]),
+    ])
+    assert [(r.severity, r.severity_reasons) for r in found] == [
+        (1, ("leading question after a coachee cue",))]
+
+
 def test_question_with_a_filled_pause_is_a_question_cue():
     def cue(text):
         return "filled_pause" if text.startswith("Um") else None
