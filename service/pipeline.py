@@ -5,7 +5,8 @@ decode (PyAV) -> choose diarizer (fails fast on missing weights, before ASR) -> 
 
 ASR and diarization run at the same time (diarization in a worker thread): neither keeps
 both cores busy on its own, so the pair costs little more wall time than ASR alone
-(10-minute recording, 2 cores: 41.7 s in sequence, 24.2 s side by side, ASR alone 22.7 s).
+(10-minute recording, 2 cores: 41.7 s in sequence, 25 s side by side, ASR alone 22.5 s;
+``get_diarizer`` sets torch's thread count from this thread, which that figure needs).
 Wall time of every stage is recorded in ``TranscriptMeta.stage_timings_s`` (seconds;
 "transcribe" and "diarize" overlap; "total" covers all stages). Progress goes through
 ``hook(stage, completed, total)`` with stages "decode", "transcribe", "diarize",
@@ -70,7 +71,7 @@ def transcribe_file(
     hook("decode", audio.duration_s, audio.duration_s)
     diarizer = (diarizer_factory or _get_diarizer)(diarization, audio, config)
     relay = _ProgressRelay(hook)
-    with ThreadPoolExecutor(1, thread_name_prefix="diarize") as pool:
+    with ThreadPoolExecutor(1, thread_name_prefix="diarize") as pool:  # exit waits for it
         pending = pool.submit(
             _timed, timings, "diarize",
             lambda: diarizer.diarize(audio, num_speakers=num_speakers, min_speakers=min_speakers,

@@ -45,6 +45,19 @@ def resolve_strategy(strategy: str, audio: Audio, config: ModelConfig) -> str:
     return "pyannote" if config.pyannote_pipeline_dir is not None else "default"
 
 
+def init_torch_threads(cpu_threads: int = 0) -> None:
+    """Set torch's CPU thread count from the calling thread (0 = one per core).
+
+    The pipeline runs diarization in a worker thread beside ASR; when torch's thread pool
+    was first set up there instead of here, diarization of a 10-minute recording beside
+    ASR took 34 s instead of 25 s on 2 cores."""
+    import os
+
+    import torch
+
+    torch.set_num_threads(cpu_threads or os.cpu_count() or 1)
+
+
 def get_diarizer(strategy: str, audio: Audio, config: ModelConfig) -> Diarizer:
     """A diarizer for ``audio``. Raises InputError for an unknown strategy or
     ``channels`` on mono audio, ModelMissingError when needed weights are absent."""
@@ -66,8 +79,10 @@ def get_diarizer(strategy: str, audio: Audio, config: ModelConfig) -> Diarizer:
             )
         from models.diarization.pyannote_dir import PyannotePipelineDiarizer
 
+        init_torch_threads(config.cpu_threads)
         return PyannotePipelineDiarizer(config.pyannote_pipeline_dir, config.device)
     from models.diarization.embedded import EmbeddedDiarizer
     from models.diarization.weights import diarization_weights
 
+    init_torch_threads(config.cpu_threads)
     return EmbeddedDiarizer(diarization_weights(config.models_dir), device=config.device)
