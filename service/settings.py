@@ -108,7 +108,7 @@ class Settings(BaseSettings):
             whisper_model=self.whisper_model,
             device=self.device,
             compute_type=self.compute_type,
-            language=self.language or None,
+            language=None if (self.language or "auto") == "auto" else self.language,
             cpu_threads=self.cpu_threads,
             pyannote_pipeline_dir=self.pyannote_pipeline_dir,
         )

@@ -31,3 +31,9 @@ def test_invalid_value_in_config_file_is_rejected(tmp_path: Path, monkeypatch: p
     monkeypatch.setenv("COACHSCORE_CONFIG", str(cfg))
     with pytest.raises(ValidationError, match="max_upload_mb"):
         Settings()
+
+
+@pytest.mark.parametrize("value, expected", [("auto", None), ("", None), ("de", "de")])
+def test_language_auto_means_detect(value, expected, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("COACHSCORE_LANGUAGE", value)
+    assert Settings().model_config_().language == expected
