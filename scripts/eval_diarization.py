@@ -12,9 +12,11 @@ the latter run with the reference speaker count and with the default (2).
     # plus a 10-minute file: scripts/make_fixtures.py --long-minutes 10 --out /tmp/long
     .venv/bin/python scripts/eval_diarization.py --extra /tmp/long/long_10min.json
 
-Measured 2026-11-24, 2 shared CPU cores, default parameters: synthetic mono DER 0.024-0.062
-(RTF ~0.02), stereo channels DER 0.031, AMI excerpts mean DER 0.43 (reference count) /
-0.37 (num_speakers=2), mostly missed far-field/overlapped speech.
+Measured 2026-11-24, 2 shared CPU cores, default parameters: synthetic mono DER 0.037-0.065
+(RTF ~0.02), stereo channels DER 0.031, AMI excerpts mean DER 0.386 (reference count) /
+0.341 (num_speakers=2); was 0.425 / 0.369 with pyannote's powerset argmax (speech_threshold
+0.5 ~ argmax). Still mostly missed far-field and overlapped speech that segmentation-3.0
+itself does not detect (post-processing keeps every frame its speaker count allows).
 """
 
 from __future__ import annotations

@@ -194,3 +194,17 @@ def test_pyannote_progress_is_mapped_to_the_diarize_stage():
     adapter("speaker_counting", object())
     adapter("embeddings", None, completed=10, total=10)
     assert seen == [("diarize", 25.0, 100.0), ("diarize", 95.0, 100.0)]
+
+
+def test_powerset_speech_counts_when_silence_is_likeliest_but_under_half():
+    from models.diarization.embedded import _to_multilabel
+
+    mapping = np.array([[0, 0], [1, 0], [0, 1], [1, 1]], dtype=np.float32)
+    probs = np.array(
+        [[[0.40, 0.35, 0.15, 0.10],  # argmax silence, yet P(speech) 0.6: speaker 0
+          [0.80, 0.10, 0.05, 0.05],  # P(speech) 0.2: silence
+          [0.20, 0.10, 0.10, 0.60]]]  # overlap
+    )
+    out = _to_multilabel(np.log(probs), mapping, speech_threshold=0.3)
+    assert out.tolist() == [[[1, 0], [0, 0], [1, 1]]]
+    assert _to_multilabel(np.log(probs), mapping, speech_threshold=0.65).tolist() == [[[0, 0], [0, 0], [1, 1]]]

@@ -58,6 +58,9 @@ class EmbeddedParams:
     chunk centre), the largest one that fits; shorter speech (>= ``min_embed_s``) is tiled.
     ``threshold``: cosine-distance threshold when the speaker count is not fixed.
     ``min_duration_off``: gaps shorter than this (s) inside a speaker's speech are filled.
+    ``speech_threshold``: a frame is speech when the powerset's P(not silence) exceeds it
+    (pyannote's argmax needs silence to lose to every single class; far-field speech is
+    often split across classes): its speakers are then the likeliest non-silent class.
     """
 
     step_ratio: float = 0.25
@@ -70,6 +73,7 @@ class EmbeddedParams:
     min_cluster_size: int = 4
     min_duration_off: float = 0.1
     method: str = "centroid"
+    speech_threshold: float = 0.3
 
 
 @lru_cache(maxsize=2)
@@ -168,11 +172,16 @@ class EmbeddedDiarizer:
             duration=duration,
             step=self.params.step_ratio * duration,
             skip_aggregation=True,
+            skip_conversion=True,
             batch_size=self.params.batch_size,
             device=self._torch_device(),
         )
 
-        return self._slide(inference, waveform, sample_rate, seconds, hook), model.receptive_field
+        segs = self._slide(inference, waveform, sample_rate, seconds, hook)
+        if not model.specifications.powerset:  # multilabel model: probabilities already
+            return segs, model.receptive_field
+        multilabel = _to_multilabel(segs.data, _powerset_mapping(model), self.params.speech_threshold)
+        return type(segs)(multilabel, segs.sliding_window), model.receptive_field
 
     def _slide(self, inference, waveform, sample_rate: int, seconds: float, hook: ProgressHook):
         """pyannote's chunked segmentation, fed in blocks of ``block_chunks`` whole chunks
@@ -302,6 +311,24 @@ class EmbeddedDiarizer:
             Segment(str(label), float(turn.start), float(turn.end))
             for turn, _, label in annotation.itertracks(yield_label=True)
         ]
+
+
+def _powerset_mapping(model) -> np.ndarray:
+    from pyannote.audio.utils.powerset import Powerset
+
+    spec = model.specifications
+    return Powerset(len(spec.classes), spec.powerset_max_classes).mapping.numpy()
+
+
+def _to_multilabel(log_probs: np.ndarray, mapping: np.ndarray, speech_threshold: float) -> np.ndarray:
+    """(chunks, frames, speakers) 0/1 activity from powerset log-probabilities (chunks,
+    frames, classes; class 0 = silence): speech where P(any speaker) > speech_threshold,
+    its speakers the likeliest non-silent class. At 0.5 this differs from the plain argmax
+    only where silence wins the argmax with P(silence) < 0.5 (speech split across classes)."""
+    probs = np.exp(log_probs)
+    speech = 1.0 - probs[..., 0] > speech_threshold
+    best = 1 + np.argmax(probs[..., 1:], axis=-1)
+    return np.where(speech[..., None], mapping[best], 0.0).astype(np.float32)
 
 
 def _speaker_count(segs, frames):
