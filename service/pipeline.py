@@ -78,7 +78,7 @@ def transcribe_file(
                                      max_speakers=max_speakers, hook=relay.record),
         )  # fmt: skip
         result: AsrResult = _timed(
-            timings, "transcribe", lambda: recogniser.transcribe(audio, relay.forward)
+            timings, "transcribe", lambda: recogniser.transcribe(audio, hook)
         )
         dia = pending.result()
     relay.flush()
@@ -99,8 +99,8 @@ def transcribe_file(
 
 
 class _ProgressRelay:
-    """Passes ASR progress straight on and holds the diarization thread's latest progress
-    until the calling thread reports it, so ``hook`` is only ever called from one thread."""
+    """Holds the diarization thread's latest progress until the calling thread reports it
+    (ASR reports straight to ``hook``), so ``hook`` is only ever called from one thread."""
 
     def __init__(self, hook: ProgressHook) -> None:
         self._hook = hook
@@ -110,9 +110,6 @@ class _ProgressRelay:
     def record(self, stage: str, done: float, total: float) -> None:
         with self._lock:
             self._diarize = (done, total)
-
-    def forward(self, stage: str, done: float, total: float) -> None:
-        self._hook(stage, done, total)
 
     def flush(self) -> None:
         with self._lock:
