@@ -29,11 +29,9 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, defer, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-SESSION_STATUSES = ("queued", "transcribing", "diarizing", "analyzing", "done", "failed")
-JOB_KINDS = ("transcribe", "analyze")
 
 
 def utcnow() -> datetime:
@@ -257,3 +255,12 @@ def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+BIG_COLUMNS = ("transcript_json", "scorecard_json", "scorecard_html")
+
+
+def defer_big_columns(load: tuple[str, ...] = ()) -> list:
+    """Query options that leave a session's large JSON/HTML columns unloaded (loaded on
+    first access) unless named in ``load``: status polls and lists never need them."""
+    return [defer(getattr(CoachingSession, c)) for c in BIG_COLUMNS if c not in load]

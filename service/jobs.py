@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from analysis.errors import CoachscoreError
 from analysis.transcript_json import transcript_from_dict, transcript_to_dict

@@ -25,7 +25,7 @@ from analysis.results import (
     RescueMoment,
     Scorecard,
 )
-from analysis.types import Act, Confidence, GrowStage, Sentence
+from analysis.types import Act, Confidence, GrowStage
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"

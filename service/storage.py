@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _EXT = re.compile(r"^\.[a-z0-9]{1,5}$")
-AUDIO_EXTENSIONS = (".wav", ".mp3", ".m4a", ".mp4", ".webm", ".ogg", ".oga", ".opus", ".flac", ".aac")
 
 
 class TooLarge(Exception):

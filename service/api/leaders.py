@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from service.api.deps import HTML_SECURITY_HEADERS, Caller, Db
 from service.api.schemas import TrendOut
 from service.auth import Principal
-from service.db import CoachingSession, Person
+from service.db import CoachingSession, Person, defer_big_columns
 from service.errors import error_responses, not_found
 from service.trend import TrendInput, compute_trend, render_trend_html
 
@@ -26,7 +26,7 @@ def _trend(db, caller: Principal, leader: str) -> dict:
     if person is None:
         raise not_found("leader")
     rows = db.scalars(
-        select(CoachingSession).where(
+        select(CoachingSession).options(*defer_big_columns()).where(
             CoachingSession.org_id == caller.org_id,
             CoachingSession.leader_id == person.id,
             CoachingSession.status == "done",

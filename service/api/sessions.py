@@ -18,9 +18,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
-from analysis.errors import CoachscoreError, UnsupportedMediaError
+from analysis.errors import UnsupportedMediaError
 from service import jobs, webhooks
 from service.api.deps import HTML_SECURITY_HEADERS, AppContext, Caller, Ctx, Db
 from service.api.multipart import read_multipart
@@ -37,7 +37,7 @@ from service.api.schemas import (
     session_out,
 )
 from service.auth import Principal
-from service.db import CoachingSession, Person, WebhookDelivery, new_id
+from service.db import CoachingSession, Person, WebhookDelivery, defer_big_columns, new_id
 from service.errors import ApiError, error_responses, not_found
 from service.processing import parse_transcript_upload
 from service.storage import StoredFile, probe_audio
@@ -50,24 +50,17 @@ COMMON = error_responses(401, 404, 422)
 # --------------------------------------------------------------------------- helpers
 
 
-BIG_COLUMNS = ("transcript_json", "scorecard_json", "scorecard_html")
-
-
 def get_session(db: Session, caller: Principal, session_id: str, *, load: tuple[str, ...] = ()) -> CoachingSession:
     """The caller's session, or 404 (also for other organisations' ids). The large JSON/HTML
     columns are loaded only when named in ``load`` (or on first access)."""
     s = db.scalar(
         select(CoachingSession)
-        .options(*_defer_big(load))
+        .options(*defer_big_columns(load))
         .where(CoachingSession.id == session_id, CoachingSession.org_id == caller.org_id)
     )
     if s is None:
         raise not_found()
     return s
-
-
-def _defer_big(load: tuple[str, ...] = ()) -> list:
-    return [defer(getattr(CoachingSession, c)) for c in BIG_COLUMNS if c not in load]
 
 
 def person_id(ctx: AppContext, org_id: str, name: str | None) -> str | None:
@@ -306,7 +299,7 @@ async def list_sessions(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ):
     """Newest first; pass ``next_cursor`` back as ``cursor`` for the next page."""
-    q = select(CoachingSession).options(*_defer_big()).where(CoachingSession.org_id == caller.org_id)
+    q = select(CoachingSession).options(*defer_big_columns()).where(CoachingSession.org_id == caller.org_id)
     for col, who in ((CoachingSession.leader_id, leader), (CoachingSession.coachee_id, coachee)):
         if who is not None:
             q = q.where(col.in_(_people_matching(db, caller.org_id, who)))
@@ -400,7 +393,7 @@ async def get_scorecard_html(session_id: str, db: Db, caller: Caller):
 )
 def patch_session(session_id: str, body: SessionPatch, ctx: Ctx, db: Db, caller: Caller, response: Response):
     """Returns 202 when a re-score was queued, 200 when only names changed."""
-    s = get_session(db, caller, session_id)
+    s = get_session(db, caller, session_id, load=("transcript_json",))
     if jobs.has_active_job(db, s.id):
         raise ApiError(409, "busy", f"the session is being processed (status {s.status}); retry when done")
     rescore = _apply_role_change(s, body)

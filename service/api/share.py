@@ -73,7 +73,9 @@ def create_share_link(session_id: str, ctx: Ctx, db: Db, caller: Caller,
 @router.get("/share/{token}", response_class=HTMLResponse, responses=error_responses(403, 404))
 def open_share_link(token: Annotated[str, Path(max_length=1000)], ctx: Ctx, db: Db):
     sid, org = read_token(ctx.share_key, token)
-    s = db.scalar(select(CoachingSession).where(CoachingSession.id == sid, CoachingSession.org_id == org))
-    if s is None or s.scorecard_html is None:
+    html = db.scalar(
+        select(CoachingSession.scorecard_html).where(CoachingSession.id == sid, CoachingSession.org_id == org)
+    )
+    if html is None:
         raise not_found()
-    return HTMLResponse(s.scorecard_html, headers=HTML_SECURITY_HEADERS)
+    return HTMLResponse(html, headers=HTML_SECURITY_HEADERS)
