@@ -204,7 +204,3 @@ def _construct(resolved: ResolvedModel, config: ModelConfig) -> Any:
             f"(device={config.device}, compute_type={config.compute_type}): {e}"
         ) from e
 
-
-def loaded_model_count() -> int:
-    """How many Whisper models this process holds (for tests and health checks)."""
-    return len(_CACHE)

@@ -54,8 +54,3 @@ def _load(model: str) -> Any:
     except Exception as e:  # wrap anything spaCy raises while building the pipeline
         raise ModelError(f"spaCy model {model!r} failed to load: {e}") from e
 
-
-def clear_cache() -> None:
-    """Forget loaded pipelines (tests only)."""
-    with _lock:
-        _cache.clear()

