@@ -210,7 +210,12 @@ def _turn(run: list[Word], overlaps: Sequence[Overlap]) -> Turn:
     speaker = run[0].speaker
     assert speaker is not None
     start, end = run[0].start, max(w.end for w in run)
-    overlapped = any(
+    overlapped = speaker_overlapped(speaker, start, end, overlaps)
+    return Turn(speaker, start, end, join_words(run), tuple(run), overlapped=overlapped)
+
+
+def speaker_overlapped(speaker: str, start: float, end: float, overlaps: Sequence[Overlap]) -> bool:
+    """True when ``speaker`` is in an overlap that intersects [start, end) (seconds)."""
+    return any(
         speaker in o.speakers and min(end, o.end) > max(start, o.start) for o in overlaps
     )
-    return Turn(speaker, start, end, join_words(run), tuple(run), overlapped=overlapped)

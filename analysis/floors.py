@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from analysis.inputs import segments_from_turns
 from analysis.types import Act, Roles, Segment, Sentence, Transcript
 
 
@@ -63,9 +64,7 @@ def build_conversation(
     """Sort sentences by time, derive floors and the speech segments (diarization
     segments, or one per turn when the transcript has none)."""
     ordered = tuple(sorted(sentences, key=lambda s: (s.start, s.index)))
-    segments = transcript.segments or tuple(
-        Segment(t.speaker, t.start, t.end) for t in transcript.turns if t.end > t.start
-    )
+    segments = transcript.segments or segments_from_turns(transcript.turns)
     return Conversation(
         transcript, roles, ordered, build_floors(transcript, ordered),
         tuple(sorted(segments, key=lambda s: s.start)),

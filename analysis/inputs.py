@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from analysis.attribution import speaker_overlapped
 from analysis.errors import InputError, TranscriptFormatError
 from analysis.transcript_json import transcript_from_dict
 from analysis.types import (
@@ -177,10 +178,7 @@ def turn_overlaps(turns: Sequence[Turn]) -> tuple[Overlap, ...]:
 
 
 def _is_overlapped(turn: Turn, overlaps: Sequence[Overlap]) -> bool:
-    return any(
-        turn.speaker in o.speakers and o.start < turn.end and o.end > turn.start
-        for o in overlaps
-    )
+    return speaker_overlapped(turn.speaker, turn.start, turn.end, overlaps)
 
 
 def _estimate_ends(ordered: Sequence[Utterance]) -> list[float]:

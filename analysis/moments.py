@@ -6,10 +6,10 @@ from typing import Sequence
 
 from analysis.evidence import mmss, of_sentence, span
 from analysis.floors import Conversation
+from analysis.rescue import DEFAULT_ALTERNATIVE
 from analysis.results import DebriefPrompt, Moment, RescueMoment
 from analysis.types import Act, Sentence
 
-OPEN_ALTERNATIVE = "What options do you see?"
 
 
 def best_question(conv: Conversation) -> Moment | None:
@@ -54,7 +54,7 @@ def redo_moment(conv: Conversation, rescues: Sequence[RescueMoment]) -> Moment |
     return Moment(
         "Redo moment", tuple(of_sentence(s, s.act.value) for s in run),
         f"At {mmss(run[0].start)} you asked {len(run)} closed or leading question(s) in a row.",
-        f"Ask one open question instead, e.g. '{OPEN_ALTERNATIVE}'",
+        f"Ask one open question instead, e.g. '{DEFAULT_ALTERNATIVE}'",
     )
 
 

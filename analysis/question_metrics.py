@@ -11,22 +11,19 @@ from analysis.results import Metric
 from analysis.types import RESCUE_ACTS, Act
 
 
-def act_counts(conv: Conversation) -> Counter[Act]:
-    return Counter(s.act for s in conv.leader_sentences())
-
-
 def question_metrics(conv: Conversation, sig: Signals) -> tuple[Metric, ...]:
     """Leader questions / statements (backchannels excluded; None when the leader said
     nothing; with no statements the statement count is taken as 1),
     open / all questions, and the share of directive sentences (advice, takeover,
     leading questions) among the leader's non-backchannel sentences."""
-    said = [s for s in conv.leader_sentences() if s.act is not Act.BACKCHANNEL]
+    leader = conv.leader_sentences()
+    said = [s for s in leader if s.act is not Act.BACKCHANNEL]
     questions = [s for s in said if s.act.is_question]
     statements = [s for s in said if s.act.is_statement]
     opens = [s for s in questions if s.act is Act.OPEN_QUESTION]
     directive = [s for s in said if s.act in RESCUE_ACTS]
     rel = reliability(sig, "text")
-    counts = Counter(s.act.value for s in conv.leader_sentences())
+    counts = Counter(s.act.value for s in leader)
     ratio = len(questions) / max(1, len(statements)) if said else None
     return (
         metric("question_statement_ratio", "Questions per statement", ratio, "ratio",

@@ -133,7 +133,7 @@ def alternative_for(act: Act, cue_kind: str | None) -> str:
             return ALTERNATIVES[key]
     if "ask" in kind or "advice" in kind:
         return ALTERNATIVES["question"]
-    if "filled" in kind or "hesita" in kind:
+    if "hesita" in kind:
         return ALTERNATIVES["pause"]
     if "difficult" in kind or "keeps" in kind:
         return ALTERNATIVES["problem"]
