@@ -633,13 +633,6 @@ def _score_text(score: float) -> str:
     return f"{score:.0f}" if math.isfinite(score) else "n/a"
 
 
-def get_environment() -> jinja2.Environment:
-    """The shared Jinja2 environment (autoescaping, strict undefined), created on first use.
-
-    Other pages (e.g. a trend page) can reuse it and ``{% include "_base.css.j2" %}``."""
-    return _environment()
-
-
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
