@@ -117,32 +117,44 @@ def safe_extension(filename: str | None) -> str:
 
 
 def probe_audio(path: Path) -> float | None:
-    """Decode the start of ``path`` with PyAV; return its duration in seconds (None if unknown).
+    """Check that ``path`` is a recording the decoder accepts; return its stated duration in
+    seconds (None when the container does not state it).
 
-    Raises UnsupportedMediaError when it has no decodable audio stream. Cheap: stops at
-    the first decoded audio frame.
+    The container and audio-stream rules are the decoder's own (``models.decode.probe_audio``:
+    the same demuxer allow-list, so an upload accepted here is not refused by the worker for
+    its format). Then the first audio frame is decoded, so a corrupt track is refused now
+    rather than in the worker. Cheap: headers plus one frame.
+
+    Raises UnsupportedMediaError (code ``unsupported_media``) with a message that does not
+    name ``path`` (a temporary file the client never saw).
     """
+    from analysis.errors import AudioDecodeError, UnsupportedMediaError
+    from models import decode
+
+    try:
+        info = decode.probe_audio(path)
+    except UnsupportedMediaError as e:
+        raise UnsupportedMediaError(
+            f"the file is not a recording in a supported format ({decode.SUPPORTED_LIST})"
+        ) from e
+    except AudioDecodeError as e:  # empty, no audio track: also unsupported media at upload
+        raise UnsupportedMediaError(e.message.removeprefix(f"{path.name}: ")) from e
+    _decode_first_frame(path)
+    return info.duration_s
+
+
+def _decode_first_frame(path: Path) -> None:
+    """Raise UnsupportedMediaError unless the first audio stream yields a non-empty frame."""
     import av  # heavy import kept local
 
     from analysis.errors import UnsupportedMediaError
 
+    corrupt = "the audio track is corrupt and cannot be decoded"
     try:
         with av.open(str(path), mode="r") as container:
-            streams = container.streams.audio
-            if not streams:
-                raise UnsupportedMediaError("the file has no audio track")
-            stream = streams[0]
-            for frame in container.decode(stream):
+            for frame in container.decode(container.streams.audio[0]):
                 if frame.samples > 0:
-                    break
-            else:
-                raise UnsupportedMediaError("the audio track contains no decodable audio")
-            if container.duration is not None:
-                return container.duration / 1_000_000
-            return None
-    except UnsupportedMediaError:
-        raise
-    except Exception as e:  # av.error.* and friends
-        raise UnsupportedMediaError(
-            "the file is not a recording in a supported format (wav, mp3, m4a, mp4, webm, ogg, flac)"
-        ) from e
+                    return
+    except (av.error.FFmpegError, OSError, ValueError) as e:
+        raise UnsupportedMediaError(corrupt) from e
+    raise UnsupportedMediaError(corrupt)

@@ -108,8 +108,41 @@ def test_non_audio_upload_is_415_even_with_audio_extension(api):
     r = api.upload(h, data=b"this is not audio at all " * 100, filename="call.wav")
     assert r.status_code == 415
     assert r.json() == {"error": {"code": "unsupported_media", "message":
-                        "the file is not a recording in a supported format (wav, mp3, m4a, mp4, webm, ogg, flac)"}}
+                        "the file is not a recording in a supported format (wav, mp3, m4a/aac, mp4, ogg/opus, flac, webm)"}}
     assert list((api.settings.resolved_data_dir() / "tmp").glob("*.part")) == []
+
+
+def _pcm_in_container(path, fmt: str) -> bytes:
+    """One second of a 440 Hz tone as PCM in container ``fmt`` (written with PyAV)."""
+    import av
+    import numpy as np
+
+    tone = (8000 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)).astype(np.int16)[None, :]
+    with av.open(str(path), "w", format=fmt) as c:
+        stream = c.add_stream("pcm_s16be" if fmt == "au" else "pcm_s16le", rate=16000, layout="mono")
+        frame = av.AudioFrame.from_ndarray(tone, format="s16", layout="mono")
+        frame.sample_rate = 16000
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            c.mux(packet)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("fmt", ["avi", "nut", "au"])
+def test_audio_in_a_container_the_decoder_refuses_is_415_at_upload(api, tmp_path, fmt):
+    _, h = api.new_org()
+    r = api.upload(h, data=_pcm_in_container(tmp_path / f"tone.{fmt}", fmt), filename="call.wav")
+    assert r.status_code == 415
+    assert r.json() == {"error": {"code": "unsupported_media", "message":
+                        "the file is not a recording in a supported format (wav, mp3, m4a/aac, mp4, ogg/opus, flac, webm)"}}
+    data = api.settings.resolved_data_dir()
+    assert list((data / "tmp").glob("*")) == [] and list((data / "audio").rglob("*.*")) == []
+
+
+def test_empty_upload_is_415_and_says_so(api):
+    _, h = api.new_org()
+    r = api.upload(h, data=b"")
+    assert r.status_code == 415
+    assert r.json()["error"] == {"code": "unsupported_media", "message": "the file is empty (0 bytes)"}
 
 
 def test_audio_with_wrong_extension_is_accepted(api):
@@ -412,3 +445,20 @@ def test_readyz_is_503_when_the_database_is_not_migrated(tmp_path):
         r = client.get("/readyz")
         assert r.status_code == 503 and r.json() == {"status": "unavailable", "checks": {"database": False, "storage": True}}
         assert client.get("/healthz").status_code == 200
+
+
+def test_corrupt_track_and_video_without_audio_are_415_at_upload(api, tmp_path):
+    import numpy as np
+
+    from test_decode import _encode
+
+    _, h = api.new_org()
+    data = bytearray(_encode(tmp_path / "good.flac", "flac", "flac").read_bytes())
+    data[200:] = np.random.default_rng(1).integers(0, 256, len(data) - 200, dtype=np.uint8).tobytes()
+    r = api.upload(h, data=bytes(data), filename="call.flac")
+    assert r.status_code == 415 and r.json()["error"] == {
+        "code": "unsupported_media", "message": "the audio track is corrupt and cannot be decoded"}
+    film = _encode(tmp_path / "film.mp4", "mp4", None, video="mpeg4").read_bytes()
+    r = api.upload(h, data=film, filename="film.mp4")
+    assert r.status_code == 415 and r.json()["error"] == {
+        "code": "unsupported_media", "message": "the video has no audio track"}
