@@ -81,6 +81,9 @@ def open_context(settings: Settings, runner: Any = None):
         upgrade(url, engine)
     storage = Storage(settings.resolved_data_dir())
     storage.ensure()
+    removed = storage.clean_tmp()
+    if removed:
+        log.info("removed %d partial upload(s) left in %s by an earlier crash", removed, storage.root / "tmp")
     if runner is None:
         runner = ProcessRunner() if settings.embedded_worker else NullRunner()
     return AppContext(settings, engine, make_sessionmaker(engine), storage, runner, share_key(settings))

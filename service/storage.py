@@ -11,10 +11,12 @@ import hashlib
 import os
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 _EXT = re.compile(r"^\.[a-z0-9]{1,5}$")
+STALE_UPLOAD_S = 3600.0  # a partial upload untouched this long (seconds) is a crash leftover
 
 
 class TooLarge(Exception):
@@ -67,11 +69,23 @@ class Storage:
         except FileNotFoundError:
             return False
 
-    def clean_tmp(self) -> int:
-        """Remove partial uploads left by a crash; return how many."""
+    def clean_tmp(self, older_than_s: float = STALE_UPLOAD_S) -> int:
+        """Remove partial uploads left by a crash; return how many were removed.
+
+        Only ``upload-*.part`` files not written to for ``older_than_s`` seconds go: an
+        upload in progress rewrites its file's mtime with every chunk, so a recent file may
+        belong to another API process sharing this data dir and is left alone. Called once
+        when the API starts (``service.app.open_context``).
+        """
+        cutoff = time.time() - older_than_s
         count = 0
         for p in (self.root / "tmp").glob("upload-*.part"):
-            p.unlink(missing_ok=True)
+            try:
+                if p.stat().st_mtime >= cutoff:
+                    continue
+                p.unlink()
+            except FileNotFoundError:  # finished or removed by another process meanwhile
+                continue
             count += 1
         return count
 
