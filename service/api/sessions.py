@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -245,15 +246,12 @@ async def import_transcript(
     if fields.callback_url:
         fields.callback_url = webhooks.validate_callback_url(fields.callback_url, ctx.settings.webhook_allow_private)
     _check_rubric(ctx, rubric)
-    transcript, hint = await anyio.to_thread.run_sync(parse_transcript_upload, text, kind)
-    from analysis.transcript_json import transcript_to_dict
-
-    data = transcript_to_dict(transcript)
-    fp = _fingerprint(hashlib.sha256(text.encode()).hexdigest(), fields)
+    parsed = await anyio.to_thread.run_sync(_parse_import, text, kind)
+    fp = _fingerprint(parsed.text_sha256, fields)
 
     def build(db: Session) -> CoachingSession:
-        s = _new_session(ctx, db, caller, fields, source=transcript.meta.source or kind, transcript_json=data,
-                         transcript_hint=hint, duration_s=transcript.duration_s,
+        s = _new_session(ctx, db, caller, fields, source=parsed.source or kind, transcript_json=parsed.data,
+                         transcript_hint=parsed.hint, duration_s=parsed.duration_s,
                          idempotency_key=idempotency_key, request_fingerprint=fp)
         db.flush()
         jobs.enqueue(db, s, "analyze")
@@ -261,6 +259,30 @@ async def import_transcript(
 
     s, replay = await anyio.to_thread.run_sync(lambda: _insert(ctx, caller, idempotency_key, fp, build))
     return _accepted(ctx, s, replay)
+
+
+@dataclass(frozen=True)
+class _ParsedImport:
+    """An imported transcript, ready to store: ``data`` is its ``coachscore.transcript/1``
+    dict, ``text_sha256`` the hex SHA-256 of the UTF-8 body (for the idempotency fingerprint)."""
+
+    data: dict
+    hint: str | None
+    source: str
+    duration_s: float
+    text_sha256: str
+
+
+def _parse_import(text: str, kind: str) -> _ParsedImport:
+    """Parse, serialise and hash an imported transcript. CPU-bound: run it in a worker thread.
+    Raises TranscriptFormatError."""
+    from analysis.transcript_json import transcript_to_dict
+
+    transcript, hint = parse_transcript_upload(text, kind)
+    return _ParsedImport(
+        data=transcript_to_dict(transcript), hint=hint, source=transcript.meta.source,
+        duration_s=transcript.duration_s, text_sha256=hashlib.sha256(text.encode()).hexdigest(),
+    )
 
 
 def _transcript_kind(content_type: str) -> str:
