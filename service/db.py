@@ -27,9 +27,12 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    or_,
+    select,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, defer, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, defer, mapped_column, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 
@@ -264,3 +267,20 @@ def defer_big_columns(load: tuple[str, ...] = ()) -> list:
     """Query options that leave a session's large JSON/HTML columns unloaded (loaded on
     first access) unless named in ``load``: status polls and lists never need them."""
     return [defer(getattr(CoachingSession, c)) for c in BIG_COLUMNS if c not in load]
+
+
+def recording_in_use(db: Session, relpath: str, *, besides: str | None = None, unfinished_only: bool = False) -> bool:
+    """Whether a session (other than the one with id ``besides``) still refers to the stored
+    recording at ``relpath``; with ``unfinished_only``, only sessions not yet done or failed
+    count. Recordings are content-addressed and shared, so delete one only when this is False."""
+    q = select(CoachingSession.id).where(CoachingSession.audio_path == relpath)
+    if besides is not None:
+        q = q.where(CoachingSession.id != besides)
+    if unfinished_only:
+        q = q.where(CoachingSession.status.notin_(("done", "failed")))
+    return db.scalar(q.limit(1)) is not None
+
+
+def person_named(org_id: str, who: str) -> ColumnElement[bool]:
+    """Filter: the organisation's person whose name or id is ``who``."""
+    return (Person.org_id == org_id) & or_(Person.name == who, Person.id == who)

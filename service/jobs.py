@@ -28,7 +28,9 @@ from sqlalchemy.orm import Session
 from analysis.errors import CoachscoreError
 from analysis.transcript_json import transcript_from_dict, transcript_to_dict
 from service import webhooks
-from service.db import CoachingSession, Job, Person, make_engine, make_sessionmaker, new_id, utcnow
+from service.db import (
+    CoachingSession, Job, Person, make_engine, make_sessionmaker, new_id, recording_in_use, utcnow,
+)
 from service.processing import STAGES, PeopleNames, Pipeline, ScoreResult, load_pipeline
 from service.storage import Storage
 
@@ -412,14 +414,7 @@ class Worker:
         """With keep_audio off, delete the recording once no pending session needs it."""
         if self.settings.keep_audio or not s.audio_path:
             return
-        others = db.scalar(
-            select(CoachingSession.id).where(
-                CoachingSession.audio_path == s.audio_path,
-                CoachingSession.id != s.id,
-                CoachingSession.status.notin_(("done", "failed")),
-            ).limit(1)
-        )
-        if others is None:
+        if not recording_in_use(db, s.audio_path, besides=s.id, unfinished_only=True):
             self.storage.delete(s.audio_path)
         s.audio_path = None
 

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from service.api.deps import HTML_SECURITY_HEADERS, Caller, Db
 from service.api.schemas import TrendOut
 from service.auth import Principal
-from service.db import CoachingSession, Person, defer_big_columns
+from service.db import CoachingSession, Person, defer_big_columns, person_named
 from service.errors import error_responses, not_found
 from service.trend import TrendInput, compute_trend, render_trend_html
 
@@ -20,9 +20,7 @@ LeaderPath = Annotated[str, Path(min_length=1, max_length=200, description="lead
 
 
 def _trend(db, caller: Principal, leader: str) -> dict:
-    person = db.scalar(
-        select(Person).where(Person.org_id == caller.org_id, or_(Person.name == leader, Person.id == leader))
-    )
+    person = db.scalar(select(Person).where(person_named(caller.org_id, leader)))
     if person is None:
         raise not_found("leader")
     rows = db.scalars(

@@ -38,7 +38,9 @@ from service.api.schemas import (
     session_out,
 )
 from service.auth import Principal
-from service.db import CoachingSession, Person, WebhookDelivery, defer_big_columns, new_id
+from service.db import (
+    CoachingSession, Person, WebhookDelivery, defer_big_columns, new_id, person_named, recording_in_use,
+)
 from service.errors import ApiError, error_responses, not_found
 from service.processing import parse_transcript_upload
 from service.storage import StoredFile, probe_audio
@@ -103,6 +105,16 @@ def _fields(raw: dict[str, str]) -> UploadFields:
         err = e.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
         raise ApiError(422, "validation_error", f"{loc}: {err['msg']}") from e
+
+
+def _checked_options(ctx: AppContext, fields: UploadFields) -> UploadFields:
+    """422 for a refused ``callback_url`` or an unknown rubric (checked in that order);
+    returns ``fields`` with the callback URL normalised."""
+    if fields.callback_url:
+        url = webhooks.validate_callback_url(fields.callback_url, ctx.settings.webhook_allow_private)
+        fields = fields.model_copy(update={"callback_url": url})
+    _check_rubric(ctx, fields.rubric)
+    return fields
 
 
 def _check_rubric(ctx: AppContext, rubric: str | None) -> None:
@@ -180,10 +192,7 @@ async def create_session(request: Request, ctx: Ctx, caller: Caller, idempotency
     try:
         if form.upload is None:
             raise ApiError(422, "validation_error", "file: field required")
-        fields = _fields(form.fields)
-        if fields.callback_url:
-            fields.callback_url = webhooks.validate_callback_url(fields.callback_url, ctx.settings.webhook_allow_private)
-        _check_rubric(ctx, fields.rubric)
+        fields = _checked_options(ctx, _fields(form.fields))
         try:
             await anyio.to_thread.run_sync(probe_audio, form.upload.path)
         except UnsupportedMediaError as e:
@@ -209,8 +218,8 @@ async def create_session(request: Request, ctx: Ctx, caller: Caller, idempotency
 def _drop_if_unreferenced(ctx: AppContext, relpath: str) -> None:
     """Remove a stored recording that no session refers to (a refused upload)."""
     with ctx.factory() as db:
-        used = db.scalar(select(CoachingSession.id).where(CoachingSession.audio_path == relpath).limit(1))
-    if used is None:
+        used = recording_in_use(db, relpath)
+    if not used:
         ctx.storage.delete(relpath)
 
 
@@ -241,11 +250,10 @@ async def import_transcript(
     """Body: transcript JSON (``application/json``) or WebVTT (``text/vtt``); options in the query."""
     kind = _transcript_kind(request.headers.get("content-type", ""))
     text = await _read_text(request, int(ctx.settings.max_transcript_mb * 1024 * 1024))
-    fields = UploadFields(leader=leader, leader_name=leader_name, coachee_name=coachee_name,
-                          recorded_at=recorded_at, rubric=rubric, callback_url=callback_url)
-    if fields.callback_url:
-        fields.callback_url = webhooks.validate_callback_url(fields.callback_url, ctx.settings.webhook_allow_private)
-    _check_rubric(ctx, rubric)
+    fields = _checked_options(ctx, UploadFields(
+        leader=leader, leader_name=leader_name, coachee_name=coachee_name,
+        recorded_at=recorded_at, rubric=rubric, callback_url=callback_url,
+    ))
     parsed = await anyio.to_thread.run_sync(_parse_import, text, kind)
     fp = _fingerprint(parsed.text_sha256, fields)
 
@@ -324,7 +332,7 @@ async def list_sessions(
     q = select(CoachingSession).options(*defer_big_columns()).where(CoachingSession.org_id == caller.org_id)
     for col, who in ((CoachingSession.leader_id, leader), (CoachingSession.coachee_id, coachee)):
         if who is not None:
-            q = q.where(col.in_(_people_matching(db, caller.org_id, who)))
+            q = q.where(col.in_(select(Person.id).where(person_named(caller.org_id, who))))
     if status:
         q = q.where(CoachingSession.status == status)
     if since:
@@ -343,8 +351,6 @@ async def list_sessions(
     ))
 
 
-def _people_matching(db: Session, org_id: str, who: str):
-    return select(Person.id).where(Person.org_id == org_id, or_(Person.name == who, Person.id == who))
 
 
 def _encode_cursor(s: CoachingSession) -> str:
@@ -472,7 +478,7 @@ def delete_session(session_id: str, ctx: Ctx, db: Db, caller: Caller) -> Respons
     db.execute(delete(WebhookDelivery).where(WebhookDelivery.session_id == s.id, WebhookDelivery.status == "pending"))
     db.delete(s)
     db.flush()
-    shared = path and db.scalar(select(CoachingSession.id).where(CoachingSession.audio_path == path).limit(1))
+    shared = path and recording_in_use(db, path)
     db.commit()
     if path and not shared:
         ctx.storage.delete(path)
