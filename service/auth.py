@@ -66,7 +66,13 @@ def create_key(db: Session, org: Org, name: str = "") -> CreatedKey:
     return CreatedKey(key.id, org.id, plain)
 
 
+def list_keys(db: Session, org: Org) -> list[ApiKey]:
+    """The organisation's keys, oldest first, revoked ones included (rows hold no secret)."""
+    return list(db.scalars(select(ApiKey).where(ApiKey.org_id == org.id).order_by(ApiKey.created_at, ApiKey.id)))
+
+
 def revoke_key(db: Session, key_id: str) -> bool:
+    """Mark the key revoked (it then gets 401); False when unknown or already revoked."""
     key = db.get(ApiKey, key_id)
     if key is None or key.revoked_at is not None:
         return False

@@ -1,8 +1,17 @@
-"""CLI commands of the REST service: serve, worker, admin create-org/create-key, db upgrade."""
+"""CLI commands of the REST service: serve, worker, admin create-org/create-key/list-keys/revoke-key,
+db upgrade."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from service.db import Org
 
 admin = typer.Typer(help="Organisations and API keys.", no_args_is_help=True)
 dbcli = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -71,17 +80,50 @@ def create_key_cmd(
     name: str = typer.Option("", help="A label for the key."),
 ) -> None:
     """Create an API key for ORG. The key is printed once; only its hash is stored."""
-    from service.auth import create_key, find_org
+    from service.auth import create_key
 
     with _db() as db:
-        found = find_org(db, org)
-        if found is None:
-            typer.echo(f"error: no organisation named {org!r}; create it with `coachscore admin create-org`", err=True)
-            raise typer.Exit(1)
+        found = _org_or_exit(db, org)
         key = create_key(db, found, name)
         db.commit()
         typer.echo(key.plain)
         typer.echo(f"(key {key.key_id} for {found.name}; store it now, it is not shown again)", err=True)
+
+
+@admin.command("list-keys")
+def list_keys_cmd(org: str = typer.Option(..., "--org", help="Organisation name or id.")) -> None:
+    """List ORG's API keys, tab-separated: id, prefix, name, created, revoked (UTC, ISO 8601).
+    Never shows a key itself: only its hash is stored."""
+    from service.auth import KEY_PREFIX, list_keys
+
+    with _db() as db:
+        found = _org_or_exit(db, org)
+        keys = list_keys(db, found)
+    if not keys:
+        typer.echo(f"(no keys for {found.name}; create one with `coachscore admin create-key`)", err=True)
+        return
+    typer.echo("id\tprefix\tname\tcreated\trevoked")
+    for k in keys:
+        revoked = _iso(k.revoked_at) if k.revoked_at else "-"
+        typer.echo(f"{k.id}\t{KEY_PREFIX}_{k.prefix}\t{k.name or '-'}\t{_iso(k.created_at)}\t{revoked}")
+
+
+@admin.command("revoke-key")
+def revoke_key_cmd(key_id: str = typer.Argument(..., help="Key id (key_..., see `admin list-keys`).")) -> None:
+    """Revoke an API key: every request with it gets 401 from now on. Revoking twice is a no-op."""
+    from service.auth import revoke_key
+    from service.db import ApiKey
+
+    with _db() as db:
+        key = db.get(ApiKey, key_id)
+        if key is None:
+            typer.echo(f"error: no API key with id {key_id!r}; see `coachscore admin list-keys --org ORG`", err=True)
+            raise typer.Exit(1)
+        if not revoke_key(db, key_id):
+            typer.echo(f"key {key_id} was already revoked at {_iso(key.revoked_at)}")
+            return
+        db.commit()
+        typer.echo(f"revoked key {key_id} ({key.name or 'no name'}); requests with it now get 401")
 
 
 @dbcli.command("upgrade")
@@ -104,6 +146,22 @@ def _db():
     engine = make_engine(url)
     upgrade(url, engine)
     return make_sessionmaker(engine)()
+
+
+def _org_or_exit(db: Session, org: str) -> Org:
+    """The organisation named (or with id) ``org``; exit 1 with a one-line error if none."""
+    from service.auth import find_org
+
+    found = find_org(db, org)
+    if found is None:
+        typer.echo(f"error: no organisation named {org!r}; create it with `coachscore admin create-org`", err=True)
+        raise typer.Exit(1)
+    return found
+
+
+def _iso(at: datetime) -> str:
+    """A stored UTC datetime as ISO 8601 to the second."""
+    return at.isoformat(timespec="seconds")
 
 
 def _or_exit(fn):
