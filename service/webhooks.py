@@ -5,6 +5,11 @@ raw body with the organisation's webhook secret (printed by ``coachscore admin
 create-org``). Deliveries are rows in ``webhook_deliveries``, sent by the worker and retried
 with exponential backoff (``webhook_backoff_s`` * 2**n) up to ``webhook_max_attempts``.
 A delivery only ever carries the data of the session (and organisation) that asked for it.
+
+Unless ``webhook_allow_private``, callback hosts are checked twice: a loopback/private IP
+literal is refused when the URL is submitted (422), and at delivery time the host name is
+resolved and the delivery refused (status ``failed``, reason in ``last_error``, no retry)
+when any address it resolves to is loopback, private, link-local, reserved or unspecified.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ import hmac
 import ipaddress
 import json
 import logging
+import socket
+import threading
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
 import httpx
@@ -54,11 +61,41 @@ def validate_callback_url(url: str, allow_private: bool) -> str:
 def _private_host(host: str) -> bool:
     if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
         return True
+    return _private_ip(host)
+
+
+def _private_ip(address: str) -> bool:
+    """Whether ``address`` is an IP literal in a range a callback must not reach."""
     try:
-        ip = ipaddress.ip_address(host)
+        ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
     except ValueError:
         return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
     return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_unspecified
+
+
+def resolve_addresses(host: str, timeout_s: float) -> list[str]:
+    """The IP addresses ``host`` resolves to (``socket.getaddrinfo``, TCP). The lookup runs
+    in a daemon thread so a hung resolver costs at most ``timeout_s`` seconds. Raises
+    OSError (including TimeoutError) when the name does not resolve in time."""
+    found: dict[str, Any] = {}
+
+    def lookup() -> None:
+        try:
+            infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+            found["addresses"] = sorted({str(info[4][0]) for info in infos})
+        except OSError as e:
+            found["error"] = e
+
+    thread = threading.Thread(target=lookup, name="webhook-dns", daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    if thread.is_alive():
+        raise TimeoutError(f"resolving {host} took longer than {timeout_s:g} s")
+    if "error" in found:
+        raise found["error"]
+    return found["addresses"]
 
 
 def enqueue_for_session(db: Session, session: CoachingSession, base_url: str) -> None:
@@ -93,12 +130,23 @@ def _error(session: CoachingSession) -> dict[str, Any] | None:
     return {"code": session.error_code, "message": session.error_message, "stage": session.error_stage}
 
 
-class WebhookSender:
-    """Sends due deliveries. ``post`` is injectable for tests (url, body, headers) -> status."""
+class TargetRefused(Exception):
+    """The callback host resolves to an address deliveries must not reach (not retried)."""
 
-    def __init__(self, settings: Any, post: Callable[[str, bytes, dict], int] | None = None) -> None:
+
+class WebhookSender:
+    """Sends due deliveries. Injectable for tests: ``post`` (url, body, headers) -> HTTP
+    status, and ``resolve`` host -> IP address strings (default: ``resolve_addresses``)."""
+
+    def __init__(
+        self,
+        settings: Any,
+        post: Callable[[str, bytes, dict], int] | None = None,
+        resolve: Callable[[str], Sequence[str]] | None = None,
+    ) -> None:
         self.settings = settings
         self._post = post or self._httpx_post
+        self._resolve = resolve or (lambda host: resolve_addresses(host, settings.webhook_timeout_s))
         self._client: httpx.Client | None = None
 
     def _httpx_post(self, url: str, body: bytes, headers: dict) -> int:
@@ -131,7 +179,7 @@ class WebhookSender:
                 "User-Agent": "coachscore-webhook/1",
             }
             url = d.url
-        ok, err = self._send(url, body, headers)
+        ok, err, final = self._send(url, body, headers)
         with factory() as db:
             d = db.get(WebhookDelivery, delivery_id)
             if d is None:
@@ -139,7 +187,7 @@ class WebhookSender:
             d.attempts += 1
             if ok:
                 d.status, d.last_error = "delivered", None
-            elif d.attempts >= self.settings.webhook_max_attempts:
+            elif final or d.attempts >= self.settings.webhook_max_attempts:
                 d.status, d.last_error = "failed", err
                 log.warning("webhook %s to %s gave up after %d attempts: %s", d.id, d.url, d.attempts, err)
             else:
@@ -160,14 +208,31 @@ class WebhookSender:
         db.commit()
         return res.rowcount == 1
 
-    def _send(self, url: str, body: bytes, headers: dict) -> tuple[bool, str | None]:
+    def _send(self, url: str, body: bytes, headers: dict) -> tuple[bool, str | None, bool]:
+        """POST once; return (delivered, error, final): a refused target is final (no retry)."""
         try:
+            self._check_target(url)
             status = self._post(url, body, headers)
-        except Exception as e:  # network errors are retried
-            return False, f"{type(e).__name__}: {e}"[:500]
+        except TargetRefused as e:
+            return False, str(e), True
+        except Exception as e:  # network errors, DNS failures included, are retried
+            return False, f"{type(e).__name__}: {e}"[:500], False
         if 200 <= status < 300:
-            return True, None
-        return False, f"HTTP {status}"
+            return True, None, False
+        return False, f"HTTP {status}", False
+
+    def _check_target(self, url: str) -> None:
+        """Raise TargetRefused when the URL's host resolves to a loopback/private address
+        and ``webhook_allow_private`` is off; OSError when it does not resolve."""
+        if self.settings.webhook_allow_private:
+            return
+        host = urlsplit(url).hostname or ""
+        refused = sorted(a for a in self._resolve(host) if _private_ip(a))
+        if refused:
+            raise TargetRefused(
+                f"refused: callback host {host!r} resolves to loopback/private address "
+                f"{', '.join(refused)} (set webhook_allow_private to allow)"
+            )
 
     def close(self) -> None:
         if self._client is not None:
