@@ -60,7 +60,7 @@ _WH_PRON_START = _rx(rf"^{WH} {PRON}\b")  # "what you said is ..." (free relativ
 _INVERSION_START = _rx(rf"^(?:{AUX}|{NEG_AUX}) (?:n't |not )?{SUBJ}\b")
 _INVITATION = _rx(
     r"^(?:please )?(?:(?:could|can|would|will) you (?:please )?(?:just )?)?"
-    r"(?:tell me|tell us|walk me through|walk us through|help me understand|talk to me about|"
+    r"(?:tell me|tell us|walk me through|walk us through|help me understand|talk to me (?:(?:a )?(?:little |bit )+)?(?:more )?about|"
     r"talk me through|talk about|talk a (?:little|bit)|say (?:a (?:little|bit) |something )?more|repeat back|"
     r"describe|explain|elaborate|share (?:with me|more|a bit|a little)|give me an example|"
     r"give me a sense|fill me in|catch me up|remind me|help me (?:to )?understand|"
@@ -101,7 +101,7 @@ _END_CHECK = _rx(
     r"(?:it|he|she|they|that|there|you|we)(?: \w+)?)\s*[.!?]?\s*$"
 )
 _MID_INVITATION = _rx(
-    r"\b(?:tell me|walk me through|help me understand|talk to me about|say (?:something |a bit |a little )?more|"
+    r"\b(?:tell me|walk me through|help me understand|talk to me (?:(?:a )?(?:little |bit )+)?(?:more )?about|say (?:something |a bit |a little )?more|"
     r"give me (?:a|an|some) (?:\w+ )?(?:sense|idea|example|timeframe|picture))\b"
 )
 _TAG_END = _rx(
@@ -292,6 +292,8 @@ def _question(
     if found is None:
         return None
     form, clause = found
+    if not f.qmark and _not_a_question_after_all(f, form, doc):
+        return None
     if f.qmark and _TAG_WORDS.match(f.core or f.norm) and prev_act is not None:
         if prev_act in (Act.ADVICE, Act.TAKEOVER):
             return prev_act, "rhetorical_tag_on_advice"
@@ -307,6 +309,47 @@ def _question(
     if is_leader and (_LEADING_START.match(clause) or _LEADING_ANY.search(f.core)):
         return Act.LEADING_QUESTION, "leading_" + form
     return _open_or_closed(f, form, clause)
+
+
+def _not_a_question_after_all(f: TextFeatures, form: str, doc: Any) -> bool:
+    """Unpunctuated question forms that are not questions: a false start cut off after a
+    word or three ("Is that-"), the tail of an interrupted sentence whose subject came
+    before the cut ("-is a big con."), and a wh-clause that is the subject of "is/was"
+    (a pseudo-cleft: "What some people do is try...", needs spaCy)."""
+    if _CUT_OFF.search(f.raw) and len(f.words) <= 3 and not form.startswith("invitation"):
+        return True
+    if form == "aux_inversion" and _CONTINUATION.match(f.raw):
+        return True
+    return form == "wh_start" and doc is not None and _pseudo_cleft(doc)
+
+
+_CUT_OFF = _rx(r"(?:-|\u2014|\u2013)\W*$")
+
+
+def _pseudo_cleft(span: Any) -> bool:
+    """spaCy: the sentence's first wh-word sits in a clausal subject of a root "be", and
+    that clause is not itself inverted ("what does X look like is..." is a run-on question)."""
+    wh = next((t for t in span if t.lower_ in _WH_WORDS), None)
+    if wh is None or wh.i + 1 < len(wh.doc) and wh.nbor().lower_ in _INVERTING_AUX:
+        return False
+    for anc in [wh, *wh.ancestors]:
+        if anc.dep_ == "csubj":
+            is_be = anc.head.lemma_ == "be" or anc.head.lower_ in ("is", "was", "'s")
+            return is_be and not _inverted(anc)
+    return False
+
+
+def _inverted(verb: Any) -> bool:
+    """An auxiliary of ``verb`` comes before its subject ("does staying home look")."""
+    aux = [c.i for c in verb.children if c.dep_ == "aux"]
+    subj = [c.i for c in verb.children if c.dep_ in ("nsubj", "csubj")]
+    return bool(aux and subj and min(aux) < min(subj))
+
+
+_WH_WORDS = frozenset(WH[3:-1].split("|")) | {"what's", "how's"}
+# After a wh-word these only start a question ("what does..."); "is"/"was" may also be
+# the pseudo-cleft's own verb ("what is happening ... is ...").
+_INVERTING_AUX = frozenset(AUX[3:-1].split("|")) - {"is", "was"}
 
 
 def _question_form(f: TextFeatures) -> tuple[str, str] | None:

@@ -359,3 +359,35 @@ def test_restarts_wh_alone_and_wh_final():
     assert leader("Acting out would be what?") == (Act.OPEN_QUESTION, "wh_final_open")
     assert act("Did- have you thought about that?") is Act.CLOSED_QUESTION  # no solution named
     assert act("Have you talked to your manager about it?") is Act.LEADING_QUESTION
+
+
+def test_cut_off_false_start_and_interrupted_tail_are_not_questions():
+    # a false start of a few words, abandoned mid-sentence
+    assert not act("Would you--").is_question
+    assert not act("Is it-").is_question
+    # ...but a cut-off invitation still invites, and a longer cut-off question still asks
+    assert act("So, tell me-") is Act.OPEN_QUESTION
+    assert act("Have you had a chance to speak with the team and-").is_question
+    # the tail of an interrupted sentence: its subject came before the cut
+    assert not act("-is a real risk for the quarter.").is_question
+    assert act("-is a real risk for the quarter?").is_question
+
+
+@pytest.mark.slow
+def test_pseudo_cleft_is_a_statement_but_an_inverted_run_on_is_a_question(nlp):
+    def spacy_act(text):
+        return classify_sentence(text, is_leader=True, doc=nlp(text))[0]
+
+    assert not spacy_act("What most new managers do is try to fix everything themselves.").is_question
+    assert not spacy_act("And what's going on with the pipeline is that two deals slipped.").is_question
+    assert spacy_act("what does a good week look like for you is that something you want").is_question
+    assert spacy_act("What would you say is the main blocker.").is_question
+    # without a parse the wh-start rule stands
+    assert act("What most new managers do is try to fix everything themselves.").is_question
+
+
+def test_talk_to_me_a_little_more_about_is_an_invitation():
+    assert leader("Okay, so talk to me a little bit more about the hiring plan.") == (
+        Act.OPEN_QUESTION,
+        "invitation",
+    )
