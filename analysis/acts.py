@@ -294,6 +294,8 @@ def _question(
     form, clause = found
     if not f.qmark and _not_a_question_after_all(f, form, doc):
         return None
+    if is_leader and _voiced(f):
+        return Act.REFLECTION, "voiced_thought"
     if f.qmark and _TAG_WORDS.match(f.core or f.norm) and prev_act is not None:
         if prev_act in (Act.ADVICE, Act.TAKEOVER):
             return prev_act, "rhetorical_tag_on_advice"
@@ -323,6 +325,22 @@ def _not_a_question_after_all(f: TextFeatures, form: str, doc: Any) -> bool:
     return form == "wh_start" and doc is not None and _pseudo_cleft(doc)
 
 
+def _voiced(f: TextFeatures) -> bool:
+    """The question is inside quotation marks: the leader voices the coachee's own
+    thought ('you're thinking, "How will I manage?"'), a reflection, not a question to
+    answer. A question outside the quote ('When you say "maybe", what...?') still asks."""
+    raw = f.raw.strip()
+    m = _OPEN_QUOTE.search(raw)
+    if m is None:  # the quote may have opened in an earlier sentence
+        return bool(_ENDS_IN_QUOTE.search(raw))
+    close = _CLOSE_QUOTE.search(raw, m.end())
+    outside = [raw[: m.start()], raw[close.end():] if close else ""]
+    return not any(_question_form(features(part)) for part in outside if part.strip(" ,.;:-"))
+
+
+_OPEN_QUOTE = _rx(r"(?:^|(?<=[\s,:;(\u2014-]))[\"\u201c](?=\S)")
+_CLOSE_QUOTE = _rx(r"(?<=\S)[\"\u201d]")
+_ENDS_IN_QUOTE = _rx(r"\?\s*[\"\u201d]\W*$")
 _CUT_OFF = _rx(r"(?:-|\u2014|\u2013)\W*$")
 
 
@@ -761,6 +779,7 @@ _RULE_TEXT = {
     "tag": "a statement with a tag ('..., right?')",
     "qmark_declarative": "a declarative sentence ending in '?'",
     "declarative_check_mid_turn": "a rising declarative the leader talks straight past (a check)",
+    "voiced_thought": "a question in quotation marks: the leader voices the coachee's own thought",
     "polite_invitation": "'could you tell/describe...'",
     "trailing_or": "ends in an open 'or?'",
     "yes_no_form_inviting_elaboration": "a yes/no form asking for content ('any thoughts about...?')",

@@ -391,3 +391,17 @@ def test_talk_to_me_a_little_more_about_is_an_invitation():
         Act.OPEN_QUESTION,
         "invitation",
     )
+
+
+def test_a_question_in_quotation_marks_voices_the_coachee():
+    assert leader('You\'re probably thinking, "How will I ever hit that number?"') == (
+        Act.REFLECTION,
+        "voiced_thought",
+    )
+    # the quote opened in an earlier sentence
+    assert leader('What would my team think of me?"') == (Act.REFLECTION, "voiced_thought")
+    # a question outside the quotation still asks
+    assert act('So when you say "maybe", what does that mean?') is Act.OPEN_QUESTION
+    assert act('What would you say if she asked, "Why now?"') is Act.OPEN_QUESTION
+    # the coachee quoting someone is not a reflection
+    assert classify_sentence('He asked me, "Why now?"', is_leader=False)[1] != "voiced_thought"
