@@ -7,7 +7,7 @@ advice or takeover vs ``therapist_input_subtype == advice``), reflection F1 (vs
 and lower-cased (a weak ASR), with the drop. Per conversation: ROC AUC of
 ``analysis.analyze(...).score.overall`` for mi_quality high vs low, if analyze exists.
 
-    .venv/bin/python scripts/eval_annomi.py [--limit N] [--no-spacy] [--errors KIND] [--no-model]
+    .venv/bin/python scripts/eval_annomi.py [--limit N] [--no-spacy] [--errors KIND] [--no-model] [--by-annotator]
 
 The per-utterance figures include the trained open/closed layer (``analysis/acts_model.py``),
 which was fit on this same dev set: they are in-sample. The honest figures for that layer
@@ -115,8 +115,10 @@ def f1(pairs: list[tuple[bool, bool]]) -> tuple[float, float, float, int]:
 
 
 def run_variant(
-    convs, transform, nlp, errors: str | None, use_model: bool = True
+    convs, transform, nlp, errors: str | None, use_model: bool = True, by_annotator: dict | None = None
 ) -> tuple[dict[str, tuple], dict[str, Transcript], float]:
+    """Scores per metric; ``by_annotator`` (if given) collects the same (gold, predicted)
+    pairs per annotator_id, plus the "?" baseline, for ``print_annotator_table``."""
     t0 = time.perf_counter()
     pairs: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
     transcripts = {}
@@ -132,8 +134,13 @@ def run_variant(
             for name in GOLD:
                 g, p = GOLD[name](u.row), PRED[name](by_utt[k])
                 pairs[name].append((g, p))
+                if by_annotator is not None:
+                    by_annotator.setdefault(u.row["annotator_id"], defaultdict(list))[name].append((g, p))
                 if errors == name and g != p:
                     _show_error(g, p, by_utt[k])
+            if by_annotator is not None:
+                by_annotator[u.row["annotator_id"]]["?"].append((GOLD["question"](u.row), "?" in transform(u.text)))
+                by_annotator[u.row["annotator_id"]]["conv"].append((cid, False))
         pairs["question ('?' baseline)"].extend(
             (GOLD["question"](u.row), "?" in transform(u.text)) for u in utts if u.speaker == LEADER
         )
@@ -185,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-model", action="store_true", help="rules only (skip analysis/acts_model.py)")
     ap.add_argument("--errors", choices=list(GOLD), help="print misclassified utterances")
     ap.add_argument("--errors-variant", choices=["punctuated", "stripped"], default="punctuated")
+    ap.add_argument("--by-annotator", action="store_true", help="punctuated F1 per annotator_id")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
@@ -192,10 +200,16 @@ def main(argv: list[str] | None = None) -> int:
     convs = load_conversations(args.csv, args.limit)
     n_utt = sum(u.speaker == LEADER for us in convs.values() for u in us)
     results, timing, transcripts = {}, {}, {}
+    by_annotator: dict = {}
     for variant, fn in (("punctuated", lambda s: s), ("stripped", weak_asr)):
         err = args.errors if args.errors_variant == variant else None
-        results[variant], transcripts[variant], timing[variant] = run_variant(convs, fn, nlp, err, not args.no_model)
+        extra = by_annotator if args.by_annotator and variant == "punctuated" else None
+        results[variant], transcripts[variant], timing[variant] = run_variant(
+            convs, fn, nlp, err, not args.no_model, extra
+        )
     print_table(results, len(convs), n_utt, timing, "spaCy" if nlp is not None else "regex only")
+    if by_annotator:
+        print_annotator_table(by_annotator)
     print(f"acts: {_model_note(args.no_model)}")
     if not args.no_auc:
         print("\nconversation ROC AUC of score.overall, mi_quality high vs low:")
@@ -229,6 +243,22 @@ def print_table(results, n_conv, n_utt, timing, mode) -> None:
         a, b = results["punctuated"][name], results["stripped"][name]
         print(f"{name:<26}{a[0]:>7.3f}{a[1]:>7.3f}{a[2]:>7.3f}{a[3]:>6} | {b[0]:>7.3f}{b[1]:>7.3f}{b[2]:>7.3f} | {a[2] - b[2]:>8.3f}")
     print(f"time: punctuated {timing['punctuated']:.1f} s, stripped {timing['stripped']:.1f} s")
+
+
+def print_annotator_table(by_annotator: dict) -> None:
+    """Per annotator: how often a therapist utterance with "?" is labelled a question, and
+    our F1 next to the "?" baseline. Each conversation has one annotator, so this shows
+    how much of the error is the annotator's convention rather than the text."""
+    print("\nper annotator (punctuated):")
+    print(f"{'annotator':<10}{'convs':>6}{'utts':>6}{'? is q':>8}{'question F1':>13}{'? F1':>7}{'open F1':>9}")
+    for ann in sorted(by_annotator, key=lambda a: (len(a), a)):
+        d = by_annotator[ann]
+        with_q = [g for g, p in d["?"] if p]
+        share = sum(with_q) / len(with_q) if with_q else float("nan")
+        print(
+            f"{ann:<10}{len({c for c, _ in d['conv']}):>6}{len(d['question']):>6}{share:>8.2f}"
+            f"{f1(d['question'])[2]:>13.3f}{f1(d['?'])[2]:>7.3f}{f1(d['open question'])[2]:>9.3f}"
+        )
 
 
 if __name__ == "__main__":
