@@ -27,7 +27,12 @@ class Audio:
         return self.samples.shape[1] / self.sample_rate
 
     def mono(self) -> np.ndarray:
-        """Mean of the channels, float32, shape (n,)."""
+        """Mean of the channels, float32, shape (n,). Computed once per Audio: ASR and the
+        diarizer both ask for it, side by side (an hour of stereo is 230 MB per copy)."""
         if self.num_channels == 1:
             return self.samples[0]
-        return self.samples.mean(axis=0, dtype=np.float32)
+        cached = self.__dict__.get("_mono")
+        if cached is None:  # two threads may both compute it once; the result is the same
+            cached = self.samples.mean(axis=0, dtype=np.float32)
+            object.__setattr__(self, "_mono", cached)
+        return cached

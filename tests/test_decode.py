@@ -235,3 +235,17 @@ def test_too_long_when_header_does_not_state_duration(tmp_path):
     path = _encode(tmp_path / "long.webm", "webm", "libopus", rate=48_000)
     with pytest.raises(AudioDecodeError, match="longer than the limit"):
         decode_audio(path, max_duration_s=1.2)
+
+
+def test_stereo_mono_mixdown_is_computed_once_and_is_the_channel_mean():
+    import numpy as np
+
+    from models.audio_types import Audio
+
+    samples = np.stack([np.full(1600, 0.5, np.float32), np.full(1600, -0.1, np.float32)])
+    audio = Audio(samples=samples)
+    first = audio.mono()
+    assert first.shape == (1600,) and first.dtype == np.float32
+    assert np.allclose(first, 0.2)
+    assert audio.mono() is first  # ASR and the diarizer share one copy
+    assert Audio(samples=samples[:1]).mono() is not None
