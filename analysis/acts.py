@@ -318,7 +318,7 @@ def _not_a_question_after_all(f: TextFeatures, form: str, doc: Any) -> bool:
     word or three ("Is that-"), the tail of an interrupted sentence whose subject came
     before the cut ("-is a big con."), and a wh-clause that is the subject of "is/was"
     (a pseudo-cleft: "What some people do is try...", needs spaCy)."""
-    if _CUT_OFF.search(f.raw) and len(f.words) <= 3 and not form.startswith("invitation"):
+    if f.cut_off and len(f.words) <= 3 and not form.startswith("invitation"):
         return True
     if form == "aux_inversion" and _CONTINUATION.match(f.raw):
         return True
@@ -341,7 +341,6 @@ def _voiced(f: TextFeatures) -> bool:
 _OPEN_QUOTE = _rx(r"(?:^|(?<=[\s,:;(\u2014-]))[\"\u201c](?=\S)")
 _CLOSE_QUOTE = _rx(r"(?<=\S)[\"\u201d]")
 _ENDS_IN_QUOTE = _rx(r"\?\s*[\"\u201d]\W*$")
-_CUT_OFF = _rx(r"(?:-|\u2014|\u2013)\W*$")
 
 
 def _pseudo_cleft(span: Any) -> bool:

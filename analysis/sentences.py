@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Sequence
 
 from analysis.types import Turn, Word
@@ -279,7 +280,10 @@ class TextFeatures:
         return self.core.split() if self.core else []
 
 
+@lru_cache(maxsize=8192)
 def features(text: str) -> TextFeatures:
+    """Surface features of one sentence; cached (rules, the trained layer and GROW tags
+    all ask for the same sentences), safe because TextFeatures is immutable."""
     norm = normalize(text)
     core, had_so = strip_discourse(norm)
     return TextFeatures(
