@@ -646,7 +646,12 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def get_template(name: str) -> jinja2.Template:
+    """A template from service/templates in the one shared (cached, autoescaping) environment."""
+    return _environment().get_template(name)
+
+
 def render_scorecard_html(scorecard: Scorecard, *, title: str | None = None) -> str:
     """The scorecard as one self-contained HTML document (UTF-8 text, no external requests)."""
     page = build_page(scorecard, title)
-    return _environment().get_template("scorecard.html.j2").render(page=page)
+    return get_template("scorecard.html.j2").render(page=page)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime
 from typing import Any, Mapping, Sequence
 
@@ -109,12 +108,6 @@ def chart(trend: Mapping[str, Any]) -> dict[str, Any]:
 
 def render_trend_html(trend: Mapping[str, Any]) -> str:
     """A self-contained HTML page (inline CSS + SVG, autoescaped)."""
-    return _template().render(trend=trend, chart=chart(trend))
+    from service.render import get_template  # Jinja2 loads only when a page is rendered
 
-
-@lru_cache(maxsize=1)
-def _template() -> Any:
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
-    env = Environment(loader=PackageLoader("service", "templates"), autoescape=select_autoescape(["j2", "html"]))
-    return env.get_template("trend.html.j2")
+    return get_template("trend.html.j2").render(trend=trend, chart=chart(trend))
