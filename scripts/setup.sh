@@ -11,7 +11,7 @@ PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 
 apt_pkgs="espeak-ng sox libsndfile1"
-[ $want_test = 1 ] && apt_pkgs="$apt_pkgs chromium"
+[ $want_test = 1 ] && apt_pkgs="$apt_pkgs chromium flite"  # flite: tests rebuild fixtures (make_fixtures.py)
 missing=""
 for p in $apt_pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
