@@ -208,3 +208,16 @@ def test_powerset_speech_counts_when_silence_is_likeliest_but_under_half():
     out = _to_multilabel(np.log(probs), mapping, speech_threshold=0.3)
     assert out.tolist() == [[[1, 0], [0, 0], [1, 1]]]
     assert _to_multilabel(np.log(probs), mapping, speech_threshold=0.65).tolist() == [[[0, 0], [0, 0], [1, 1]]]
+
+
+def test_pyannote_imports_without_the_torchcodec_warning():
+    """We give pyannote PyAV-decoded waveforms, so its torchcodec warning is noise for users."""
+    import subprocess
+    import sys
+
+    code = "from models.diarization.embedded import prepare_pyannote_env; prepare_pyannote_env()"
+    done = subprocess.run(
+        [sys.executable, "-W", "error::UserWarning", "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "torchcodec" not in done.stderr

@@ -20,6 +20,7 @@ import io
 import logging
 import math
 import os
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -44,9 +45,19 @@ FBANK_WIN_S = 0.025
 
 
 def prepare_pyannote_env() -> None:
-    """Offline + no telemetry: must run before pyannote/huggingface are imported."""
+    """Offline + no telemetry: must run before pyannote/huggingface are imported.
+
+    Also imports pyannote.audio once with its torchcodec warning silenced: that warning
+    (30 lines, on every run without system FFmpeg libraries) is about pyannote decoding
+    files itself, which we never ask it to do (it gets PyAV-decoded waveforms)."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["PYANNOTE_METRICS_ENABLED"] = "false"
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"(?s)\s*torchcodec is not installed correctly", category=UserWarning)
+        try:
+            import pyannote.audio  # noqa: F401
+        except ImportError:  # the caller's own import reports it
+            pass
 
 
 @dataclass(frozen=True)
