@@ -169,9 +169,13 @@ _TAKEOVER = _rx(
     r"\bi(?:'ll| will) \w+ (?:\w+ )?myself)\b"
 )
 _ADVICE_MODAL = _rx(
+    # contracted obligation opening the sentence is directive ("You've got to call her");
+    # inside a clause it usually describes ("a call you've got to make")
+    r"^you(?:'ve| have) (?:really |just |probably |definitely )?(?:got to|gotta)\b|"
+    r"^you'd (?:really |probably |just )?better\b(?! believe)|"
     r"\byou (?:really |just |probably |definitely |still |also |do |certainly |absolutely )?"
     r"(?:should|ought to|must(?! (?:like|be|feel|have|know|think|love|hate|really)\b)|"
-    r"need to(?! worry)|have got to|'ve got to|got to|gotta|had better|'d better|"
+    r"need to(?! worry)(?= \w)|got to|gotta|had better|"
     r"might want to|may want to|might wanna|could try|might try|might consider|could consider|"
     r"could always|may wish to|want to make sure)\b"
 )
@@ -209,9 +213,9 @@ _NOT_IMPERATIVE = _rx(
     r"talk to you|look forward|have you|let us know|let me know|let's see|go ahead and tell)\b"
 )
 _REFLECTION_FRAME = _rx(
-    r"^(?:it sounds|sounds like|it seems|seems like|it looks like|looks like|what i'm hearing|"
-    r"i'm hearing|i hear (?:you|that)|what you're saying|you're saying|you are saying|you said|"
-    r"you mentioned|you've said|you told me|if i understand|if i'm hearing|in other words|"
+    r"^(?:it sounds|that sounds like (?:you|your)\b|sounds like|it seems|seems like|it looks like|looks like|what i'm hearing|"
+    r"i'm hearing|i hear (?:you|that)|what you're saying|you're saying|you are saying|"
+    r"you (?:also |just |already |earlier )?(?:said|mentioned|told me)|you've (?:also )?said|if i understand|if i'm hearing|in other words|"
     r"on (?:the )?one hand|on the other hand|(?:a )?part of you|it's like you|you feel|"
     r"you're feeling|you are feeling|you felt|you've been feeling|you seem|it sound like|"
     r"i get the (?:impression|feeling|sense)|it strikes me|my sense is|i hear your|"

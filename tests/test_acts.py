@@ -405,3 +405,22 @@ def test_a_question_in_quotation_marks_voices_the_coachee():
     assert act('What would you say if she asked, "Why now?"') is Act.OPEN_QUESTION
     # the coachee quoting someone is not a reflection
     assert classify_sentence('He asked me, "Why now?"', is_leader=False)[1] != "voiced_thought"
+
+
+def test_contracted_obligation_opening_a_sentence_is_advice():
+    assert leader("You've got to escalate this today.") == (Act.ADVICE, "modal_you_should")
+    assert leader("So you'd better loop in finance first.") == (Act.ADVICE, "modal_you_should")
+    # inside a clause it describes the coachee's situation; an idiom is not advice
+    assert act("That's a call you've got to make on your own.") is not Act.ADVICE
+    assert act("You'd better believe it was a hard week.") is not Act.ADVICE
+    # an elliptical "need to" with nothing to do is not a directive
+    assert act("Only if you feel like you need to.") is not Act.ADVICE
+
+
+def test_reported_coachee_words_are_a_reflection_frame():
+    assert leader("And you also mentioned that you have to present on Friday.") == (
+        Act.REFLECTION,
+        "reflection_frame",
+    )
+    assert leader("That sounds like you were stretched thin.") == (Act.REFLECTION, "reflection_frame")
+    assert act("That sounds like a good plan.") is not Act.REFLECTION
