@@ -13,9 +13,10 @@ the latter run with the reference speaker count and with the default (2).
     .venv/bin/python scripts/eval_diarization.py --extra /tmp/long/long_10min.json
 
 Measured 2026-11-24, 2 shared CPU cores, default parameters: synthetic mono DER 0.037-0.065
-(RTF ~0.02), stereo channels DER 0.031, AMI excerpts mean DER 0.386 (reference count) /
-0.341 (num_speakers=2); was 0.425 / 0.369 with pyannote's powerset argmax (speech_threshold
-0.5 ~ argmax). Still mostly missed far-field and overlapped speech that segmentation-3.0
+(RTF ~0.02), stereo channels DER 0.031, AMI excerpts mean DER 0.351 (reference count) /
+0.316 (num_speakers=2); was 0.425 / 0.369 with pyannote's powerset argmax (speech_threshold
+0.5 ~ argmax), then 0.386 / 0.341 before min_active_ratio 0.1 let a speaker with ~1 s of
+speech per chunk seed a cluster (trn03, one dominant speaker: 0.250 -> 0.003). Still mostly missed far-field and overlapped speech that segmentation-3.0
 itself does not detect (post-processing keeps every frame its speaker count allows).
 """
 

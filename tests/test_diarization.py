@@ -221,3 +221,25 @@ def test_pyannote_imports_without_the_torchcodec_warning():
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "torchcodec" not in done.stderr
+
+
+def test_clustering_lets_a_short_speaker_seed_a_cluster():
+    """A coachee with ~1.2 s of speech in a 10 s chunk beside a talkative leader takes part
+    in building clusters (pyannote's 2 s minimum would leave the leader to be split)."""
+    from pyannote.core import SlidingWindow, SlidingWindowFeature
+
+    from models.diarization.embedded import EmbeddedParams, _clustering_class
+
+    frames = 589  # segmentation-3.0 frames per 10 s chunk
+    seg = np.zeros((1, frames, 3), dtype=np.float32)
+    seg[0, :400, 0] = 1.0  # leader: 6.8 s alone
+    seg[0, 450:520, 1] = 1.0  # coachee: 70 frames, about 1.2 s alone
+    segs = SlidingWindowFeature(seg, SlidingWindow(start=0.0, duration=10.0, step=2.5))
+    emb = np.random.default_rng(0).normal(size=(1, 3, 8)).astype(np.float32)
+    emb[0, 2] = np.nan  # an inactive local speaker has no embedding
+    clustering = _clustering_class()(metric="cosine", constrained_assignment=True)
+    clustering.min_active_ratio = EmbeddedParams().min_active_ratio
+    _, _, speakers = clustering.filter_embeddings(emb, segs)
+    assert sorted(speakers.tolist()) == [0, 1]
+    clustering.min_active_ratio = 0.2  # pyannote's default drops the coachee
+    assert clustering.filter_embeddings(emb, segs)[2].tolist() == [0]
