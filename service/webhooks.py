@@ -10,6 +10,8 @@ Unless ``webhook_allow_private``, callback hosts are checked twice: a loopback/p
 literal is refused when the URL is submitted (422), and at delivery time the host name is
 resolved and the delivery refused (status ``failed``, reason in ``last_error``, no retry)
 when any address it resolves to is loopback, private, link-local, reserved or unspecified.
+The POST then goes to the address that was checked (Host header and TLS server name stay
+the callback's host name), so a second DNS answer cannot redirect it (DNS rebinding).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import socket
 import threading
 from datetime import timedelta
 from typing import Any, Callable, Sequence
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from sqlalchemy import select, update
@@ -134,25 +136,56 @@ class TargetRefused(Exception):
     """The callback host resolves to an address deliveries must not reach (not retried)."""
 
 
+def pin_address(url: str, headers: dict, address: str | None) -> tuple[str, dict, dict]:
+    """(URL with ``address`` as its host, headers with the original Host, httpx request
+    extensions naming the TLS server) so the connection goes to the address that was
+    checked while the certificate is still verified for the host name."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if address is None or _is_ip(host):
+        return url, headers, {}
+    netloc = f"[{address}]" if ":" in address else address
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    host_header = host if parts.port is None else f"{host}:{parts.port}"
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return urlunsplit(parts._replace(netloc=netloc)), {**headers, "Host": host_header}, extensions
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 class WebhookSender:
     """Sends due deliveries. Injectable for tests: ``post`` (url, body, headers) -> HTTP
-    status, and ``resolve`` host -> IP address strings (default: ``resolve_addresses``)."""
+    status (replaces the HTTP client and its address pinning), ``resolve`` host -> IP
+    address strings (default: ``resolve_addresses``), and an httpx ``transport``."""
 
     def __init__(
         self,
         settings: Any,
         post: Callable[[str, bytes, dict], int] | None = None,
         resolve: Callable[[str], Sequence[str]] | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.settings = settings
-        self._post = post or self._httpx_post
+        self._post = post
         self._resolve = resolve or (lambda host: resolve_addresses(host, settings.webhook_timeout_s))
+        self._transport = transport
         self._client: httpx.Client | None = None
 
-    def _httpx_post(self, url: str, body: bytes, headers: dict) -> int:
+    def _httpx_post(self, url: str, body: bytes, headers: dict, address: str | None) -> int:
+        """POST to ``address`` (when given) with the URL's host as Host header and TLS name."""
         if self._client is None:
-            self._client = httpx.Client(timeout=self.settings.webhook_timeout_s, follow_redirects=False)
-        return self._client.post(url, content=body, headers=headers).status_code
+            self._client = httpx.Client(
+                timeout=self.settings.webhook_timeout_s, follow_redirects=False, transport=self._transport
+            )
+        url, headers, extensions = pin_address(url, headers, address)
+        return self._client.post(url, content=body, headers=headers, extensions=extensions).status_code
 
     def deliver_due(self, factory: sessionmaker, limit: int = 20) -> int:
         """Try every pending delivery whose time has come; return how many were sent OK."""
@@ -211,8 +244,11 @@ class WebhookSender:
     def _send(self, url: str, body: bytes, headers: dict) -> tuple[bool, str | None, bool]:
         """POST once; return (delivered, error, final): a refused target is final (no retry)."""
         try:
-            self._check_target(url)
-            status = self._post(url, body, headers)
+            address = self._check_target(url)
+            if self._post is not None:
+                status = self._post(url, body, headers)
+            else:
+                status = self._httpx_post(url, body, headers, address)
         except TargetRefused as e:
             return False, str(e), True
         except Exception as e:  # network errors, DNS failures included, are retried
@@ -221,18 +257,23 @@ class WebhookSender:
             return True, None, False
         return False, f"HTTP {status}", False
 
-    def _check_target(self, url: str) -> None:
-        """Raise TargetRefused when the URL's host resolves to a loopback/private address
-        and ``webhook_allow_private`` is off; OSError when it does not resolve."""
+    def _check_target(self, url: str) -> str | None:
+        """The checked address to connect to (None: no check, ``webhook_allow_private``).
+        Raises TargetRefused when the URL's host resolves to a loopback/private address;
+        OSError when it does not resolve."""
         if self.settings.webhook_allow_private:
-            return
+            return None
         host = urlsplit(url).hostname or ""
-        refused = sorted(a for a in self._resolve(host) if _private_ip(a))
+        addresses = list(self._resolve(host))
+        refused = sorted(a for a in addresses if _private_ip(a))
         if refused:
             raise TargetRefused(
                 f"refused: callback host {host!r} resolves to loopback/private address "
                 f"{', '.join(refused)} (set webhook_allow_private to allow)"
             )
+        if not addresses:
+            raise OSError(f"callback host {host!r} resolved to no address")
+        return addresses[0]
 
     def close(self) -> None:
         if self._client is not None:

@@ -89,3 +89,49 @@ def test_resolve_addresses_reads_getaddrinfo_and_times_out(monkeypatch):
     monkeypatch.setattr(webhooks.socket, "getaddrinfo", slow)
     with pytest.raises(TimeoutError, match="resolving hooks.example.com took longer than 0.05 s"):
         resolve_addresses("hooks.example.com", 0.05)
+
+
+def test_pin_address_keeps_host_header_and_tls_name():
+    from service.webhooks import pin_address
+
+    url, headers, ext = pin_address("https://hooks.example.com/cs?x=1", {"A": "b"}, "93.184.215.14")
+    assert url == "https://93.184.215.14/cs?x=1"
+    assert headers == {"A": "b", "Host": "hooks.example.com"}
+    assert ext == {"sni_hostname": "hooks.example.com"}
+    url, headers, ext = pin_address("http://hooks.example.com:8080/cs", {}, "2606:2800:220:1::1")
+    assert (url, headers, ext) == ("http://[2606:2800:220:1::1]:8080/cs", {"Host": "hooks.example.com:8080"}, {})
+    # nothing to pin: an IP literal, or private targets allowed (no address checked)
+    assert pin_address("https://93.184.215.14/cs", {}, "93.184.215.14")[0] == "https://93.184.215.14/cs"
+    assert pin_address("https://hooks.example.com/cs", {}, None)[0] == "https://hooks.example.com/cs"
+
+
+def test_delivery_connects_to_the_address_that_was_checked(make_api):
+    """A rebinding DNS answers a public address to the check and a private one later:
+    the POST must go to the checked address, never look the name up again."""
+    import httpx
+
+    from service.db import WebhookDelivery
+
+    api = make_api(webhook_allow_private=False)
+    _, h = api.new_org()
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    dns = FakeDns({"hooks.example.com": ["93.184.215.14"]})
+    sender = WebhookSender(api.settings, resolve=dns, transport=httpx.MockTransport(handler))
+    api.runner.worker.webhooks = sender
+    assert api.upload(h, callback_url=PUBLIC).status_code == 202
+    api.process()
+    with api.client.app.state.ctx.factory() as db:
+        d = db.query(WebhookDelivery).one()
+    assert (d.status, d.attempts) == ("delivered", 1)
+    assert dns.asked == ["hooks.example.com"]
+    (req,) = seen
+    assert req.url.host == "93.184.215.14" and req.url.path == "/cs"
+    assert req.headers["host"] == "hooks.example.com"
+    assert req.extensions["sni_hostname"] == "hooks.example.com"
+    assert req.headers[webhooks.SIGNATURE_HEADER].startswith("sha256=")
+    sender.close()
