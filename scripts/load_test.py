@@ -50,6 +50,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "COACHSCORE_HOME": str(home), "HF_HUB_OFFLINE": "1",
                "PYANNOTE_METRICS_ENABLED": "false", "COACHSCORE_JOB_POLL_S": "0.2",
+               "COACHSCORE_RATE_LIMIT_PER_MINUTE": "0",  # measure latency, not the limiter
                "COACHSCORE_MODELS_DIR": str(_models_dir())}
         if pipeline == "fake":
             env["COACHSCORE_PIPELINE_FACTORY"] = "service.processing:fake_pipeline"

@@ -73,6 +73,7 @@ def open_context(settings: Settings, runner: Any = None):
     from service.api.deps import AppContext
     from service.db import make_engine, make_sessionmaker, upgrade
     from service.jobs import NullRunner, ProcessRunner
+    from service.ratelimit import RateLimiter
     from service.storage import Storage
 
     url = settings.resolved_database_url()
@@ -86,7 +87,10 @@ def open_context(settings: Settings, runner: Any = None):
         log.info("removed %d partial upload(s) left in %s by an earlier crash", removed, storage.root / "tmp")
     if runner is None:
         runner = ProcessRunner() if settings.embedded_worker else NullRunner()
-    return AppContext(settings, engine, make_sessionmaker(engine), storage, runner, share_key(settings))
+    return AppContext(
+        settings, engine, make_sessionmaker(engine), storage, runner, share_key(settings),
+        RateLimiter(settings.rate_limit_per_minute),
+    )
 
 
 def share_key(settings: Settings) -> bytes:

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
         None, description="Key signing share links; default a random one kept in DATA_DIR/share.key."
     )
     share_ttl_s: int = Field(7 * 24 * 3600, gt=0, description="Default lifetime of share links, seconds.")
+    rate_limit_per_minute: int = Field(
+        1200, ge=0, description="Requests per minute per API key (a burst of that many, then "
+        "refilled evenly; per API process); 429 above it; 0 turns the limit off."
+    )
     webhook_timeout_s: float = Field(10.0, gt=0)
     webhook_max_attempts: int = Field(6, ge=1)
     webhook_backoff_s: float = Field(2.0, ge=0, description="First retry delay; doubles per attempt.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, AsyncIterator
 
 from fastapi import Depends, Request
@@ -10,6 +10,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.auth import Principal, principal_from_request
+from service.errors import ApiError
+from service.ratelimit import RateLimiter
 from service.storage import Storage
 
 HTML_SECURITY_HEADERS = {
@@ -31,6 +33,7 @@ class AppContext:
     storage: Storage
     runner: Any
     share_key: bytes
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
 
     @property
     def base_url(self) -> str:
@@ -49,7 +52,18 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 
 
 async def get_principal(request: Request, db: Annotated[Session, Depends(get_db)]) -> Principal:
-    return principal_from_request(request, db)
+    """The authenticated caller, within its key's request rate (429 with Retry-After above)."""
+    principal = principal_from_request(request, db)
+    limiter = get_ctx(request).limiter
+    wait = limiter.take(principal.key_id)
+    if wait > 0:
+        per_minute = int(limiter.capacity)
+        raise ApiError(
+            429, "too_many_requests",
+            f"this API key is over its limit of {per_minute} requests per minute; retry in {wait:.1f} s",
+            headers={"Retry-After": RateLimiter.retry_after(wait)},
+        )
+    return principal
 
 
 Ctx = Annotated[AppContext, Depends(get_ctx)]
