@@ -86,6 +86,9 @@ ERROR_SCHEMA = {
 
 
 def error_responses(*statuses: int) -> dict:
+    """OpenAPI error responses; an authenticated route (401) may also answer 429 (rate limit)."""
+    if 401 in statuses and 429 not in statuses:
+        statuses = (*statuses, 429)
     return {
         s: {"description": _HTTP_CODES.get(s, "error"), "content": {"application/json": {"schema": ERROR_SCHEMA}}}
         for s in statuses

@@ -56,3 +56,10 @@ def test_a_bad_key_is_401_not_429(make_api):
     api = make_api(rate_limit_per_minute=1)
     bad = {"Authorization": "Bearer cs_nope"}
     assert [api.client.get("/v1/sessions", headers=bad).status_code for _ in range(3)] == [401, 401, 401]
+
+
+def test_openapi_documents_429_on_authenticated_routes(api):
+    spec = api.client.get("/openapi.json").json()
+    assert "429" in spec["paths"]["/v1/sessions"]["get"]["responses"]
+    assert "429" in spec["paths"]["/v1/sessions/{session_id}/scorecard"]["get"]["responses"]
+    assert "429" not in spec["paths"]["/share/{token}"]["get"]["responses"]
