@@ -14,7 +14,7 @@ from analysis.types import ModelInfo, ProgressHook, Segment, Word, no_progress
 from models.asr import AsrResult, AsrSegment
 from models.audio_types import Audio
 from models.config import ModelConfig
-from models.diarization.base import DiarizationResult, relabel_by_appearance
+from models.diarization.base import TWO_SPEAKERS, DiarizationResult, SpeakerCount, relabel_by_appearance
 
 
 @dataclass(frozen=True)
@@ -51,13 +51,11 @@ class FakeDiarizer:
         self,
         audio: Audio,
         *,
-        num_speakers: int | None = 2,
-        min_speakers: int | None = None,
-        max_speakers: int | None = None,
+        speakers: SpeakerCount = TWO_SPEAKERS,
         hook: ProgressHook = no_progress,
     ) -> DiarizationResult:
         total = audio.duration_s
-        segs = list(self.segments) if self.segments is not None else self._blocks(total, num_speakers or 2)
+        segs = list(self.segments) if self.segments is not None else self._blocks(total, speakers.exact or 2)
         hook("diarize", total, total)
         segments, speakers = relabel_by_appearance(segs)
         return DiarizationResult(segments, speakers, ModelInfo("fake-diarizer", "0"))

@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from models.audio_types import Audio  # noqa: E402
 from models.config import ModelConfig  # noqa: E402
 from models.diarization import get_diarizer  # noqa: E402
+from models.diarization.base import SpeakerCount  # noqa: E402
 
 AMI = Path("/work/shared/data/real-audio-dev")
 
@@ -115,10 +116,10 @@ def run(item: Item, strategy: str, config: ModelConfig, num_speakers, warm: set)
         audio = Audio(audio.mono()[None], audio.sample_rate, audio.source)
     diarizer = get_diarizer(strategy, audio, config)
     if strategy not in warm:  # load models outside the timed run
-        diarizer.diarize(audio, num_speakers=num_speakers)
+        diarizer.diarize(audio, speakers=SpeakerCount(num_speakers))
         warm.add(strategy)
     t0, c0 = time.perf_counter(), time.process_time()
-    result = diarizer.diarize(audio, num_speakers=num_speakers)
+    result = diarizer.diarize(audio, speakers=SpeakerCount(num_speakers))
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     scores = der(item.reference, result.segments, item.duration_s)
     return {

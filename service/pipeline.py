@@ -28,7 +28,7 @@ from models.asr import ASR, AsrResult
 from models.audio_types import Audio
 from models.config import ModelConfig
 from models.decode import decode_audio
-from models.diarization.base import Diarizer, check_speaker_counts
+from models.diarization.base import Diarizer, SpeakerCount
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def transcribe_file(
     path = Path(path)
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    check_speaker_counts(num_speakers, min_speakers, max_speakers)  # before minutes of work
+    speakers = SpeakerCount(num_speakers, min_speakers, max_speakers)  # checked before minutes of work
     recogniser = asr if asr is not None else _whisper(config)  # resolve the model first
     audio = _timed(timings, "decode", lambda: decode_audio(path, max_duration_s=max_duration_s))
     hook("decode", audio.duration_s, audio.duration_s)
@@ -67,8 +67,7 @@ def transcribe_file(
     with ThreadPoolExecutor(1, thread_name_prefix="diarize") as pool:  # exit waits for it
         pending = pool.submit(
             _timed, timings, "diarize",
-            lambda: diarizer.diarize(audio, num_speakers=num_speakers, min_speakers=min_speakers,
-                                     max_speakers=max_speakers, hook=relay.record),
+            lambda: diarizer.diarize(audio, speakers=speakers, hook=relay.record),
         )  # fmt: skip
         result: AsrResult = _timed(
             timings, "transcribe", lambda: recogniser.transcribe(audio, hook)

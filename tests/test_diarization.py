@@ -102,11 +102,15 @@ def test_unknown_strategy_and_channels_on_mono_are_input_errors(tmp_path):
 
 
 def test_bad_speaker_counts_are_input_errors():
-    audio = Audio(two_track(SPANS, 14.0))
+    from models.diarization import SpeakerCount
+
     with pytest.raises(InputError, match=r"^num_speakers must be >= 1, got 0$"):
-        ChannelDiarizer().diarize(audio, num_speakers=0)
+        SpeakerCount(0)
+    with pytest.raises(InputError, match=r"^max_speakers must be >= 1, got -1$"):
+        SpeakerCount(None, at_most=-1)
     with pytest.raises(InputError, match=r"^min_speakers \(3\) must not exceed max_speakers \(2\)$"):
-        ChannelDiarizer().diarize(audio, num_speakers=None, min_speakers=3, max_speakers=2)
+        SpeakerCount(None, at_least=3, at_most=2)
+    assert SpeakerCount() == SpeakerCount(2, None, None)  # a 1:1 by default
 
 
 def test_default_strategy_without_weights_names_the_fetch_command(tmp_path):

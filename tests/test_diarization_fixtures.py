@@ -13,7 +13,7 @@ import pytest
 
 from models.audio_types import Audio
 from models.config import ModelConfig
-from models.diarization import get_diarizer
+from models.diarization import SpeakerCount, get_diarizer
 from models.diarization.weights import diarization_weights
 
 FIXTURES = Path(__file__).parent / "fixtures" / "audio"
@@ -64,7 +64,7 @@ def test_embedded_default_on_mono_fixtures(name, bound):
     audio, truth = load(name)
     progress: list[tuple[str, float, float]] = []
     diarizer = get_diarizer("auto", audio, ModelConfig(models_dir=MODELS_DIR))
-    result = diarizer.diarize(audio, num_speakers=2, hook=lambda *a: progress.append(a))
+    result = diarizer.diarize(audio, speakers=SpeakerCount(2), hook=lambda *a: progress.append(a))
     assert [s.label for s in result.speakers] == ["S0", "S1"]
     assert der(truth, result.segments) <= bound
     assert progress[-1] == ("diarize", audio.duration_s, audio.duration_s)

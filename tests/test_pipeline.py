@@ -12,6 +12,7 @@ import pytest
 from analysis.errors import AudioDecodeError, InputError, ModelMissingError
 from analysis.types import Segment, Word
 from models.config import ModelConfig
+from models.diarization import SpeakerCount
 from models.fakes import FakeASR, FakeDiarizer, fake_diarizer_factory
 from service.pipeline import transcribe_file
 
@@ -85,7 +86,7 @@ def test_speaker_counts_reach_the_diarizer(tmp_path):
         _wav(tmp_path / "x.wav"), _config(tmp_path), num_speakers=None, min_speakers=2,
         max_speakers=4, asr=FakeASR(WORDS), diarizer_factory=fake_diarizer_factory(Spy()),
     )
-    assert (seen["num_speakers"], seen["min_speakers"], seen["max_speakers"]) == (None, 2, 4)
+    assert seen["speakers"] == SpeakerCount(None, at_least=2, at_most=4)
 
 
 def test_stereo_audio_keeps_its_channels_for_the_diarizer(tmp_path):

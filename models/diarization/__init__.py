@@ -14,13 +14,15 @@ import logging
 from analysis.errors import InputError
 from models.audio_types import Audio
 from models.config import ModelConfig
-from models.diarization.base import DiarizationResult, Diarizer
+from models.diarization.base import TWO_SPEAKERS, DiarizationResult, Diarizer, SpeakerCount
 
 log = logging.getLogger(__name__)
 
 STRATEGIES = ("auto", "channels", "pyannote", "default")
 
-__all__ = ["STRATEGIES", "DiarizationResult", "Diarizer", "get_diarizer", "resolve_strategy"]
+__all__ = [
+    "STRATEGIES", "TWO_SPEAKERS", "DiarizationResult", "Diarizer", "SpeakerCount", "get_diarizer", "resolve_strategy",
+]
 
 
 def resolve_strategy(strategy: str, audio: Audio, config: ModelConfig) -> str:

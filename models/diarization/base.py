@@ -26,6 +26,33 @@ class DiarizationResult:
     model: ModelInfo
 
 
+@dataclass(frozen=True)
+class SpeakerCount:
+    """How many speakers to find: exactly ``exact`` when set, else between ``at_least`` and
+    ``at_most`` (None: unbounded). Impossible values raise InputError, named after the
+    user-facing options (num_speakers, min_speakers, max_speakers)."""
+
+    exact: int | None = 2
+    at_least: int | None = None
+    at_most: int | None = None
+
+    def __post_init__(self) -> None:
+        for name, value in (
+            ("num_speakers", self.exact),
+            ("min_speakers", self.at_least),
+            ("max_speakers", self.at_most),
+        ):
+            if value is not None and value < 1:
+                raise InputError(f"{name} must be >= 1, got {value}")
+        if self.at_least is not None and self.at_most is not None and self.at_least > self.at_most:
+            raise InputError(
+                f"min_speakers ({self.at_least}) must not exceed max_speakers ({self.at_most})"
+            )
+
+
+TWO_SPEAKERS = SpeakerCount()  # a 1:1
+
+
 class Diarizer(Protocol):
     """Who speaks when. ``hook("diarize", done_s, total_s)`` reports progress."""
 
@@ -33,28 +60,9 @@ class Diarizer(Protocol):
         self,
         audio: Audio,
         *,
-        num_speakers: int | None = 2,
-        min_speakers: int | None = None,
-        max_speakers: int | None = None,
+        speakers: SpeakerCount = TWO_SPEAKERS,
         hook: ProgressHook = no_progress,
     ) -> DiarizationResult: ...
-
-
-def check_speaker_counts(
-    num_speakers: int | None, min_speakers: int | None, max_speakers: int | None
-) -> None:
-    """Reject impossible speaker-count options with a precise InputError."""
-    for name, value in (
-        ("num_speakers", num_speakers),
-        ("min_speakers", min_speakers),
-        ("max_speakers", max_speakers),
-    ):
-        if value is not None and value < 1:
-            raise InputError(f"{name} must be >= 1, got {value}")
-    if min_speakers is not None and max_speakers is not None and min_speakers > max_speakers:
-        raise InputError(
-            f"min_speakers ({min_speakers}) must not exceed max_speakers ({max_speakers})"
-        )
 
 
 def merge_close(segments: Iterable[Segment], max_gap_s: float) -> list[Segment]:

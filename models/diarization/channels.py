@@ -18,8 +18,9 @@ from analysis.types import ModelInfo, ProgressHook, Segment, no_progress
 from models.audio_types import Audio
 from models.diarization.base import (
     STAGE,
+    TWO_SPEAKERS,
     DiarizationResult,
-    check_speaker_counts,
+    SpeakerCount,
     relabel_by_appearance,
 )
 
@@ -148,13 +149,10 @@ class ChannelDiarizer:
         self,
         audio: Audio,
         *,
-        num_speakers: int | None = 2,
-        min_speakers: int | None = None,
-        max_speakers: int | None = None,
+        speakers: SpeakerCount = TWO_SPEAKERS,
         hook: ProgressHook = no_progress,
     ) -> DiarizationResult:
         """Segments per channel, labelled S0.. by first appearance (Speaker.channel set)."""
-        check_speaker_counts(num_speakers, min_speakers, max_speakers)
         p = self.params
         active = channel_activity(frame_levels_db(audio, p.frame_s), p)
         segments = [

@@ -32,8 +32,9 @@ from analysis.types import ModelInfo, ProgressHook, Segment, no_progress
 from models.audio_types import Audio
 from models.diarization.base import (
     STAGE,
+    TWO_SPEAKERS,
     DiarizationResult,
-    check_speaker_counts,
+    SpeakerCount,
     relabel_by_appearance,
 )
 from models.diarization.weights import DiarizationWeights
@@ -142,15 +143,12 @@ class EmbeddedDiarizer:
         self,
         audio: Audio,
         *,
-        num_speakers: int | None = 2,
-        min_speakers: int | None = None,
-        max_speakers: int | None = None,
+        speakers: SpeakerCount = TWO_SPEAKERS,
         hook: ProgressHook = no_progress,
     ) -> DiarizationResult:
         """Segments of ``audio`` (mixed to mono), labels S0.. by first appearance."""
-        check_speaker_counts(num_speakers, min_speakers, max_speakers)
         try:
-            segments = self._run(audio, num_speakers, min_speakers, max_speakers, hook)
+            segments = self._run(audio, speakers, hook)
         except (ModelError, MemoryError):
             raise
         except Exception as e:  # torch / pyannote internals
@@ -161,7 +159,7 @@ class EmbeddedDiarizer:
 
     # ------------------------------------------------------------------ pipeline steps
 
-    def _run(self, audio, num_speakers, min_speakers, max_speakers, hook) -> list[Segment]:
+    def _run(self, audio, speakers: SpeakerCount, hook) -> list[Segment]:
         import torch
 
         total = audio.duration_s
@@ -175,8 +173,8 @@ class EmbeddedDiarizer:
                 waveform, segs, frames, lambda f: hook(STAGE, (0.6 + 0.3 * f) * total, total)
             )
         hook(STAGE, 0.9 * total, total)
-        hard = self._cluster(embeddings, segs, num_speakers, min_speakers, max_speakers)
-        return self._reconstruct(segs, hard, count, max_speakers or num_speakers)
+        hard = self._cluster(embeddings, segs, speakers)
+        return self._reconstruct(segs, hard, count, speakers.at_most or speakers.exact)
 
     def _segment(self, waveform, sample_rate: int, seconds: float, hook: ProgressHook):
         prepare_pyannote_env()
@@ -278,7 +276,7 @@ class EmbeddedDiarizer:
         keep = np.argsort(np.abs(rows - mask.size / 2), kind="stable")[:size]
         return np.sort(rows[keep])
 
-    def _cluster(self, embeddings, segs, num_speakers, min_speakers, max_speakers) -> np.ndarray:
+    def _cluster(self, embeddings, segs, speakers: SpeakerCount) -> np.ndarray:
         prepare_pyannote_env()
         p = self.params
         clustering = _clustering_class()(metric="cosine", constrained_assignment=True)
@@ -294,9 +292,9 @@ class EmbeddedDiarizer:
             hard, _, _ = clustering(
                 embeddings=embeddings,
                 segmentations=segs,
-                num_clusters=num_speakers,
-                min_clusters=min_speakers,
-                max_clusters=max_speakers,
+                num_clusters=speakers.exact,
+                min_clusters=speakers.at_least,
+                max_clusters=speakers.at_most,
             )
         if printed.getvalue().strip():
             log.info("clustering: %s", printed.getvalue().strip())

@@ -18,8 +18,9 @@ from analysis.types import ModelInfo, ProgressHook, Segment, no_progress
 from models.audio_types import Audio
 from models.diarization.base import (
     STAGE,
+    TWO_SPEAKERS,
     DiarizationResult,
-    check_speaker_counts,
+    SpeakerCount,
     relabel_by_appearance,
 )
 from models.diarization.embedded import prepare_pyannote_env
@@ -78,15 +79,12 @@ class PyannotePipelineDiarizer:
         self,
         audio: Audio,
         *,
-        num_speakers: int | None = 2,
-        min_speakers: int | None = None,
-        max_speakers: int | None = None,
+        speakers: SpeakerCount = TWO_SPEAKERS,
         hook: ProgressHook = no_progress,
     ) -> DiarizationResult:
         """Segments from the configured pipeline, labels S0.. by first appearance."""
-        check_speaker_counts(num_speakers, min_speakers, max_speakers)
         pipeline = _load_pipeline(str(self.pipeline_dir), self.device)
-        annotation = self._apply(pipeline, audio, num_speakers, min_speakers, max_speakers, hook)
+        annotation = self._apply(pipeline, audio, speakers, hook)
         hook(STAGE, audio.duration_s, audio.duration_s)
         segments = [
             Segment(str(label), float(turn.start), float(turn.end))
@@ -96,16 +94,16 @@ class PyannotePipelineDiarizer:
         info = ModelInfo(self.name, self.pipeline_dir.name, {"path": str(self.pipeline_dir)})
         return DiarizationResult(renamed, speakers, info)
 
-    def _apply(self, pipeline, audio: Audio, num_speakers, min_speakers, max_speakers, hook):
+    def _apply(self, pipeline, audio: Audio, speakers: SpeakerCount, hook):
         import torch
 
         waveform = torch.from_numpy(np.ascontiguousarray(audio.mono(), dtype=np.float32))[None]
         options = _supported(
             pipeline,
             {
-                "num_speakers": num_speakers,
-                "min_speakers": min_speakers,
-                "max_speakers": max_speakers,
+                "num_speakers": speakers.exact,
+                "min_speakers": speakers.at_least,
+                "max_speakers": speakers.at_most,
                 "hook": _progress_adapter(hook, audio.duration_s),
             },
         )
