@@ -58,9 +58,10 @@ _WH_SUBORDINATE = _rx(
 )
 _WH_PRON_START = _rx(rf"^{WH} {PRON}\b")  # "what you said is ..." (free relative)
 _INVERSION_START = _rx(rf"^(?:{AUX}|{NEG_AUX}) (?:n't |not )?{SUBJ}\b")
+_TALK_TO_ME = r"talk to me (?:(?:a )?(?:little |bit )+)?(?:more )?about"
 _INVITATION = _rx(
     r"^(?:please )?(?:(?:could|can|would|will) you (?:please )?(?:just )?)?"
-    r"(?:tell me|tell us|walk me through|walk us through|help me understand|talk to me (?:(?:a )?(?:little |bit )+)?(?:more )?about|"
+    r"(?:tell me|tell us|walk me through|walk us through|help me understand|" + _TALK_TO_ME + "|"
     r"talk me through|talk about|talk a (?:little|bit)|say (?:a (?:little|bit) |something )?more|repeat back|"
     r"describe|explain|elaborate|share (?:with me|more|a bit|a little)|give me an example|"
     r"give me a sense|fill me in|catch me up|remind me|help me (?:to )?understand|"
@@ -101,7 +102,7 @@ _END_CHECK = _rx(
     r"(?:it|he|she|they|that|there|you|we)(?: \w+)?)\s*[.!?]?\s*$"
 )
 _MID_INVITATION = _rx(
-    r"\b(?:tell me|walk me through|help me understand|talk to me (?:(?:a )?(?:little |bit )+)?(?:more )?about|say (?:something |a bit |a little )?more|"
+    r"\b(?:tell me|walk me through|help me understand|" + _TALK_TO_ME + r"|say (?:something |a bit |a little )?more|"
     r"give me (?:a|an|some) (?:\w+ )?(?:sense|idea|example|timeframe|picture))\b"
 )
 _TAG_END = _rx(
@@ -351,7 +352,7 @@ def _pseudo_cleft(span: Any) -> bool:
     """spaCy: the sentence's first wh-word sits in a clausal subject of a root "be", and
     that clause is not itself inverted ("what does X look like is..." is a run-on question)."""
     wh = next((t for t in span if t.lower_ in _WH_WORDS), None)
-    if wh is None or wh.i + 1 < len(wh.doc) and wh.nbor().lower_ in _INVERTING_AUX:
+    if wh is None or (wh.i + 1 < len(wh.doc) and wh.nbor().lower_ in _INVERTING_AUX):
         return False
     for anc in [wh, *wh.ancestors]:
         if anc.dep_ == "csubj":
