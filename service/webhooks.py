@@ -66,11 +66,18 @@ def _private_host(host: str) -> bool:
     return _private_ip(host)
 
 
+def _parse_ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address ``address`` spells (IPv6 zone id dropped), or None for a host name."""
+    try:
+        return ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return None
+
+
 def _private_ip(address: str) -> bool:
     """Whether ``address`` is an IP literal in a range a callback must not reach."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
-    except ValueError:
+    ip = _parse_ip(address)
+    if ip is None:
         return False
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
@@ -142,7 +149,7 @@ def pin_address(url: str, headers: dict, address: str | None) -> tuple[str, dict
     checked while the certificate is still verified for the host name."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    if address is None or _is_ip(host):
+    if address is None or _parse_ip(host) is not None:
         return url, headers, {}
     netloc = f"[{address}]" if ":" in address else address
     if parts.port is not None:
@@ -150,14 +157,6 @@ def pin_address(url: str, headers: dict, address: str | None) -> tuple[str, dict
     host_header = host if parts.port is None else f"{host}:{parts.port}"
     extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
     return urlunsplit(parts._replace(netloc=netloc)), {**headers, "Host": host_header}, extensions
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 class WebhookSender:
