@@ -77,3 +77,86 @@ def fake_diarizer_factory(diarizer: FakeDiarizer | None = None):
         return chosen
 
     return factory
+
+
+# --------------------------------------------------------------------------- scripted
+
+
+DEFAULT_SCRIPT: tuple[tuple[str, str], ...] = (
+    ("spk0", "What would you like to work on today?"),
+    ("spk1", "I keep missing my deadlines and I am not sure why."),
+    ("spk0", "What have you tried so far?"),
+)
+
+
+@dataclass(frozen=True)
+class ScriptedConversation:
+    """A scripted talk laid out over whatever recording it is given: ``asr()`` says its
+    words, ``diarizer()`` its turns, so the real pipeline turns any decodable file into a
+    known transcript. ``stage_delay_s`` makes each of the two stages take that long
+    (load and crash scripts); ``fail_stage`` ("transcribe" | "diarize") raises ModelError
+    half-way through that stage (failure reporting tests)."""
+
+    lines: tuple[tuple[str, str], ...] = DEFAULT_SCRIPT
+    stage_delay_s: float = 0.0
+    fail_stage: str | None = None
+
+    def timeline(self, duration_s: float) -> tuple[tuple[str, float, float, str], ...]:
+        """(speaker, start s, end s, text) per line: equal slots over ``duration_s``, each
+        turn filling 80 % of its slot."""
+        slot = duration_s / max(1, len(self.lines))
+        return tuple(
+            (spk, round(i * slot + 0.1 * slot, 3), round((i + 0.9) * slot, 3), text)
+            for i, (spk, text) in enumerate(self.lines)
+        )
+
+    def asr(self) -> "ScriptedASR":
+        return ScriptedASR(self)
+
+    def diarizer(self) -> "ScriptedDiarizer":
+        return ScriptedDiarizer(self)
+
+    def run_stage(self, stage: str, total: float, hook: ProgressHook) -> None:
+        """Report progress in four steps over ``stage_delay_s``; fail half-way if asked."""
+        import time
+
+        from analysis.errors import ModelError
+
+        for i in range(5):
+            if stage == self.fail_stage and i == 2:
+                raise ModelError(f"fake failure in stage {stage}")
+            hook(stage, total * i / 4, total)
+            if i < 4 and self.stage_delay_s:
+                time.sleep(self.stage_delay_s / 4)
+
+
+@dataclass(frozen=True)
+class ScriptedASR:
+    """The ASR half of a ScriptedConversation: each line's words spread evenly over its turn."""
+
+    script: ScriptedConversation
+
+    def transcribe(self, audio: Audio, hook: ProgressHook = no_progress) -> AsrResult:
+        total = audio.duration_s
+        self.script.run_stage("transcribe", total, hook)
+        words: list[Word] = []
+        for _, start, end, text in self.script.timeline(total):
+            toks = text.split()
+            step = (end - start) / len(toks)
+            words += [Word(t, round(start + i * step, 3), round(start + (i + 1) * step, 3), 0.9)
+                      for i, t in enumerate(toks)]
+        return FakeASR(tuple(words)).transcribe(audio)
+
+
+@dataclass(frozen=True)
+class ScriptedDiarizer:
+    """The diarizer half of a ScriptedConversation: one segment per line."""
+
+    script: ScriptedConversation
+
+    def diarize(
+        self, audio: Audio, *, speakers: SpeakerCount = TWO_SPEAKERS, hook: ProgressHook = no_progress
+    ) -> DiarizationResult:
+        self.script.run_stage("diarize", audio.duration_s, hook)
+        segments = tuple(Segment(spk, a, b) for spk, a, b, _ in self.script.timeline(audio.duration_s))
+        return FakeDiarizer(segments).diarize(audio, speakers=speakers)

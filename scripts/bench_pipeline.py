@@ -85,7 +85,7 @@ def asr_alone(path: Path, config, beam_size: int) -> float:
 
 
 def pipeline_run(path: Path, config, diarization: str):
-    from service.pipeline import transcribe_file
+    from service.pipeline.audio import transcribe_file
 
     t0 = time.perf_counter()
     t = transcribe_file(path, config, diarization=diarization, num_speakers=2)

@@ -40,7 +40,7 @@ def main() -> int:
     ap.add_argument("--max-attempts", type=int, default=2,
                     help="job_max_attempts; 1 shows the 'failed with a reason' path")
     args = ap.parse_args()
-    env = {"COACHSCORE_FAKE_STAGE_DELAY_S": "3", "COACHSCORE_JOB_MAX_ATTEMPTS": str(args.max_attempts)}
+    env = {"COACHSCORE_FAKE_MODEL_DELAY_S": "12", "COACHSCORE_JOB_MAX_ATTEMPTS": str(args.max_attempts)}
     with tempfile.TemporaryDirectory(prefix="coachscore-crash-") as tmp:
         home = Path(tmp)
         server = Server(home, args.pipeline, extra_env=env)

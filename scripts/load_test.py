@@ -52,8 +52,8 @@ class Server:
                "PYANNOTE_METRICS_ENABLED": "false", "COACHSCORE_JOB_POLL_S": "0.2",
                "COACHSCORE_RATE_LIMIT_PER_MINUTE": "0",  # measure latency, not the limiter
                "COACHSCORE_MODELS_DIR": str(_models_dir())}
-        if pipeline == "fake":
-            env["COACHSCORE_PIPELINE_FACTORY"] = "service.processing:fake_pipeline"
+        if pipeline == "fake":  # the real pipeline on scripted fake models (no weights, no spaCy)
+            env["COACHSCORE_MODEL_BACKEND"] = "fake"
         env.update(extra_env or {})
         cmd = [str(VENV_BIN / "coachscore"), "serve", "--port", str(self.port)]
         if not worker:
@@ -184,7 +184,7 @@ async def hammer(base: str, key: str, running_id: str, done_id: str, clients: in
 def phase1(args, home: Path) -> None:
     import httpx
 
-    server = Server(home, args.pipeline, extra_env={"COACHSCORE_FAKE_STAGE_DELAY_S": "15"})
+    server = Server(home, args.pipeline, extra_env={"COACHSCORE_FAKE_MODEL_DELAY_S": "60"})
     try:
         key = create_key(home)
         h = {"Authorization": f"Bearer {key}"}

@@ -16,18 +16,22 @@ import time
 import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
 from service.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from service.api.deps import AppContext
+    from service.jobs import JobRunner
 
 log = logging.getLogger("coachscore.api")
 access_log = logging.getLogger("coachscore.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
 
-def create_app(settings: Settings | None = None, *, runner: Any = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, runner: JobRunner | None = None) -> FastAPI:
     """The API app. ``runner`` (a ``service.jobs.JobRunner``) defaults to a worker process
     when ``settings.embedded_worker``, else to a runner that leaves jobs to ``coachscore worker``."""
     from service.api import health, leaders, sessions, share
@@ -52,7 +56,7 @@ def create_app(settings: Settings | None = None, *, runner: Any = None) -> FastA
     return app
 
 
-def _lifespan(settings: Settings, runner: Any):
+def _lifespan(settings: Settings, runner: JobRunner | None):
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         ctx = open_context(settings, runner)
@@ -68,7 +72,7 @@ def _lifespan(settings: Settings, runner: Any):
     return lifespan
 
 
-def open_context(settings: Settings, runner: Any = None):
+def open_context(settings: Settings, runner: JobRunner | None = None) -> AppContext:
     """Database (migrated if configured), storage and share key for one app."""
     from service.api.deps import AppContext
     from service.db import make_engine, make_sessionmaker, upgrade

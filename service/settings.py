@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import (
@@ -44,7 +45,7 @@ class Settings(BaseSettings):
         "default a SQLite file under HOME/data.",
     )
     data_dir: Path | None = Field(None, description="Uploads and secrets; default HOME/data.")
-    rubrics_dir: Path | None = Field(None, description="Operator rubrics (ID.yaml); default HOME/rubrics.")
+    rubrics_dir: Path | None = Field(None, description="Operator rubrics (ID.toml); default HOME/rubrics.")
     max_upload_mb: float = Field(1024.0, gt=0, description="Largest accepted upload, MiB (413 above).")
     max_transcript_mb: float = Field(20.0, gt=0, description="Largest transcript import, MiB.")
     keep_audio: bool = Field(True, description="Keep recordings after processing (False: delete when done).")
@@ -54,8 +55,12 @@ class Settings(BaseSettings):
         10, ge=0, le=19, description="CPU niceness added to worker processes so API reads stay fast."
     )
     auto_migrate: bool = Field(True, description="Apply database migrations when the server starts.")
-    pipeline_factory: str = Field(
-        "service.processing:real_pipeline", description="module:function building the job pipeline."
+    model_backend: Literal["real", "fake"] = Field(
+        "real", description="fake: scripted stand-in ASR and diarizer, no spaCy (tests, load "
+        "and crash scripts); every recording becomes the same short talk."
+    )
+    fake_model_delay_s: float = Field(
+        0.0, ge=0, description="With model_backend=fake: seconds each fake model stage takes."
     )
     job_max_attempts: int = Field(2, ge=1, description="Tries per job when a worker dies mid-job.")
     job_lease_s: float = Field(60.0, gt=0, description="A running job without heartbeat this long is stale.")

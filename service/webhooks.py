@@ -33,9 +33,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.db import CoachingSession, Org, WebhookDelivery, new_id, utcnow
 from service.errors import ApiError
+from service.settings import Settings
 
 log = logging.getLogger("coachscore.webhooks")
 SIGNATURE_HEADER = "X-Coachscore-Signature"
+Post = Callable[[str, bytes, dict], int]  # (url, body, headers) -> HTTP status
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -166,8 +168,8 @@ class WebhookSender:
 
     def __init__(
         self,
-        settings: Any,
-        post: Callable[[str, bytes, dict], int] | None = None,
+        settings: Settings,
+        post: Post | None = None,
         resolve: Callable[[str], Sequence[str]] | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:

@@ -1,6 +1,6 @@
 """Shared fixtures: a migrated database per test (SQLite always; PostgreSQL when
-``COACHSCORE_TEST_POSTGRES_URL`` answers), the API app with an inline job runner and a
-fake pipeline, organisations with keys, and small audio files made with the stdlib."""
+``COACHSCORE_TEST_POSTGRES_URL`` answers), the API app with an inline job runner and the
+real pipeline on fake models (scripted ASR and diarizer, no spaCy), organisations with keys, and small audio files made with the stdlib."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def make_settings(home: Path, db_url: str, **overrides: Any):
 
     values = dict(
         home=home, database_url=db_url, embedded_worker=False, auto_migrate=True,
-        pipeline_factory="service.processing:fake_pipeline", webhook_allow_private=True,
+        model_backend="fake", webhook_allow_private=True,
         public_base_url="http://testserver", webhook_backoff_s=0.0, share_secret="test-share-secret",
     )
     values.update(overrides)
@@ -134,16 +134,16 @@ class Api:
 
 @pytest.fixture
 def make_api(tmp_path, db_url):
-    """Factory: ``make_api(pipeline=None, **settings overrides) -> Api`` (closed at teardown)."""
+    """Factory: ``make_api(models=None, **settings overrides) -> Api`` (closed at teardown);
+    ``models`` None: the scripted fake models."""
     from fastapi.testclient import TestClient
 
     from service.app import create_app
     from service.jobs import InlineRunner
-    from service.processing import FakePipeline
 
     opened: list[TestClient] = []
 
-    def factory(pipeline: Any = None, webhook_status: int = 200, **overrides: Any) -> Api:
+    def factory(models: Any = None, webhook_status: int = 200, **overrides: Any) -> Api:
         settings = make_settings(tmp_path / f"home{len(opened)}", db_url, **overrides)
         sent: list = []
 
@@ -151,7 +151,7 @@ def make_api(tmp_path, db_url):
             sent.append((url, body, headers))
             return webhook_status
 
-        runner = InlineRunner(pipeline or FakePipeline(), post=post)
+        runner = InlineRunner(models, post=post)
         client = TestClient(create_app(settings, runner=runner), raise_server_exceptions=False)
         client.__enter__()
         opened.append(client)
@@ -183,3 +183,25 @@ def wav_bytes(seconds: float = 1.0, rate: int = 16000, channels: int = 1, freq: 
             frames += struct.pack("<h", sample) * channels
         w.writeframes(bytes(frames))
     return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- models
+
+
+def scripted_models(**script: Any):
+    """The fake ModelSet with a ScriptedConversation(**script) (e.g. fail_stage="diarize")."""
+    from models.config import ModelConfig
+    from models.fakes import ScriptedConversation
+    from service.pipeline import fake_models
+
+    return fake_models(ModelConfig(models_dir=Path("/nonexistent")), ScriptedConversation(**script))
+
+
+def validate_scorecard(card: dict) -> None:
+    """Raise jsonschema.ValidationError unless ``card`` follows scorecard.schema.json."""
+    import json as _json
+
+    import jsonschema
+
+    schema = _json.loads((Path(__file__).resolve().parents[1] / "analysis" / "data" / "scorecard.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(card)

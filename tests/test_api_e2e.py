@@ -14,7 +14,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "audio" / "two_voice_stereo.wav"
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_upload_to_scorecard_with_the_real_pipeline(make_api, monkeypatch):
-    from service.processing import RealPipeline
+    from service.pipeline import models_for
     from service.settings import Settings
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -22,7 +22,7 @@ def test_upload_to_scorecard_with_the_real_pipeline(make_api, monkeypatch):
     if not FIXTURE.exists():
         pytest.skip(f"fixture {FIXTURE} is missing (made by scripts/make_fixtures)")
     models_dir = Settings().resolved_models_dir()  # the operator's models, not the tmp home
-    api = make_api(pipeline=RealPipeline(Settings(models_dir=models_dir)), models_dir=models_dir)
+    api = make_api(models=models_for(Settings(models_dir=models_dir)), models_dir=models_dir)
     _, h = api.new_org()
     r = api.upload(h, data=FIXTURE.read_bytes(), filename=FIXTURE.name, leader_name="Dana", coachee_name="Sam")
     assert r.status_code == 202, r.text

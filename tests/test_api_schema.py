@@ -1,7 +1,7 @@
 """Schemathesis against the OpenAPI schema: no generated input causes a 5xx.
 
 Bounded (a few examples per operation) so the suite stays fast; runs on SQLite with the
-fake pipeline. Requests carry a valid key so the handlers behind auth are reached too.
+real pipeline on fake models. Requests carry a valid key so the handlers behind auth are reached too.
 """
 
 from __future__ import annotations
@@ -21,17 +21,16 @@ def live(tmp_path_factory):
     from service.app import create_app
     from service.auth import create_key, create_org
     from service.jobs import InlineRunner
-    from service.processing import FakePipeline
 
     home = tmp_path_factory.mktemp("schemathesis")
-    runner = InlineRunner(FakePipeline())
+    runner = InlineRunner()  # the fake models settings.model_backend names
     app = create_app(make_settings(home, f"sqlite:///{home / 'db.sqlite'}"), runner=runner)
     with TestClient(app) as client:
         with app.state.ctx.factory() as db:
             key = create_key(db, create_org(db, "fuzz"))
             db.commit()
         headers = {"Authorization": f"Bearer {key.plain}"}
-        client.post("/v1/sessions", headers=headers, files={"file": ("a.wav", wav_bytes(0.3), "audio/wav")},
+        client.post("/v1/sessions", headers=headers, files={"file": ("a.wav", wav_bytes(1.0), "audio/wav")},
                     data={"leader_name": "Dana"})
         runner.run_pending()
         yield app, headers

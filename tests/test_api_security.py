@@ -111,7 +111,8 @@ def test_share_link_opens_html_without_a_key_until_it_expires(two_orgs):
     assert r.status_code == 200
     path = r.json()["url"].removeprefix("http://testserver")
     page = api.client.get(path)
-    assert page.status_code == 200 and page.text.startswith("<!doctype html>")
+    assert page.status_code == 200 and page.text.lower().startswith("<!doctype html>")
+    assert "coachscore.scorecard/1" in page.text  # the real scorecard page
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     tampered = path[:-3] + ("abc" if not path.endswith("abc") else "abd")
     bad = api.client.get(tampered)

@@ -1,4 +1,5 @@
-"""REST API: uploads, imports, status, reads, PATCH, DELETE (fake pipeline, real DB)."""
+"""REST API: uploads, imports, status, reads, PATCH, DELETE (the real pipeline on fake
+models, real DB)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import wav_bytes
-from service.processing import FakePipeline
+from conftest import scripted_models, validate_scorecard, wav_bytes
 
 VTT = """WEBVTT
 
@@ -58,42 +58,46 @@ def test_job_runs_to_done_with_progress_timings_and_scorecards(api):
     assert s["status"] == "done" and s["progress"] == 1.0 and s["error"] is None
     assert set(s["stage_timings_s"]) == {"decode", "transcribe", "diarize", "attribute", "analyze"}
     assert s["leader"]["name"] == "Dana" and s["coachee"]["name"] == "Sam"
-    assert s["roles"]["leader"] == "S0" and s["overall_score"] == 60.0
     card = api.client.get(f"/v1/sessions/{sid}/scorecard", headers=h)
     assert card.status_code == 200 and card.json()["schema"] == "coachscore.scorecard/1"
+    validate_scorecard(card.json())
+    assert s["roles"]["leader"] == "S0" and s["overall_score"] == card.json()["score"]["overall"]
+    assert card.json()["roles"]["leader_name"] == "Dana" and card.json()["roles"]["coachee_name"] == "Sam"
+    assert card.json()["score"]["rubric_id"] == "coachscore-default"
+    assert s["rubric_version"] == card.json()["score"]["rubric_version"]
     html = api.client.get(f"/v1/sessions/{sid}/scorecard.html", headers=h)
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
     tr = api.client.get(f"/v1/sessions/{sid}/transcript", headers=h).json()
     assert tr["transcript"]["schema"] == "coachscore.transcript/1" and len(tr["transcript"]["turns"]) == 3
 
 
-def test_progress_is_reported_per_stage_while_running(make_api):
+def test_progress_is_reported_per_stage_while_running(make_api, monkeypatch):
+    from service.jobs.execution import _Progress
+
     seen = []
+    real_hook = _Progress.hook
 
-    class Spy(FakePipeline):
-        def transcribe(self, audio, hook):
-            def spy(stage, done, total):
-                hook(stage, done, total)
-                with api.client.app.state.ctx.factory() as db:
-                    from service.db import CoachingSession
+    def spy(self, stage, done, total):
+        real_hook(self, stage, done, total)
+        with api.client.app.state.ctx.factory() as db:
+            from service.db import CoachingSession
 
-                    s = db.get(CoachingSession, sid)
-                    seen.append((s.status, s.stage, s.progress))
+            s = db.get(CoachingSession, sid)
+            seen.append((s.status, s.stage, s.progress))
 
-            return super().transcribe(audio, spy)
-
-    api = make_api(pipeline=Spy())
+    monkeypatch.setattr(_Progress, "hook", spy)
+    api = make_api()
     _, h = api.new_org()
     sid = api.upload(h).json()["id"]
     api.process()
     statuses = [x[0] for x in seen]
-    assert statuses[0] == "transcribing" and "diarizing" in statuses
+    assert statuses[0] == "transcribing" and "diarizing" in statuses and statuses[-1] == "analyzing"
     progress = [x[2] for x in seen]
     assert progress == sorted(progress) and 0 < progress[-1] < 1
 
 
 def test_failed_job_reports_message_and_stage(make_api):
-    api = make_api(pipeline=FakePipeline(fail_stage="diarize"))
+    api = make_api(models=scripted_models(fail_stage="diarize"))
     _, h = api.new_org()
     sid = _done(api, h)
     s = api.client.get(f"/v1/sessions/{sid}", headers=h).json()
@@ -234,7 +238,7 @@ def test_import_malformed_transcripts_are_400_with_the_reason(api):
 
 def test_list_filters_and_paginates(api):
     _, h = api.new_org()
-    ids = [api.upload(h, leader_name="Dana" if i % 2 else "Lee", data=wav_bytes(0.5, freq=300 + i)).json()["id"]
+    ids = [api.upload(h, leader_name="Dana" if i % 2 else "Lee", data=wav_bytes(1.0, freq=300 + i)).json()["id"]
            for i in range(5)]
     api.process()
     seen, cursor = [], None
@@ -253,15 +257,22 @@ def test_list_filters_and_paginates(api):
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_request"
 
 
+class CountingASR:
+    """The scripted ASR, counting its calls."""
+
+    def __init__(self, calls: list) -> None:
+        self.inner, self.calls = scripted_models().asr, calls
+
+    def transcribe(self, audio, hook):
+        self.calls.append(audio)
+        return self.inner.transcribe(audio, hook)
+
+
 def test_patch_swap_roles_rescores_without_retranscribing(make_api):
-    calls = []
+    from dataclasses import replace
 
-    class Counting(FakePipeline):
-        def transcribe(self, audio, hook):
-            calls.append(audio)
-            return super().transcribe(audio, hook)
-
-    api = make_api(pipeline=Counting())
+    calls: list = []
+    api = make_api(models=replace(scripted_models(), asr=CountingASR(calls)))
     _, h = api.new_org()
     sid = _done(api, h, leader_name="Dana", coachee_name="Sam")
     r = api.client.patch(f"/v1/sessions/{sid}", headers=h, json={"swap_roles": True})
@@ -274,6 +285,7 @@ def test_patch_swap_roles_rescores_without_retranscribing(make_api):
     assert s["status"] == "done" and s["roles"]["leader"] == "S1" and s["roles"]["coachee"] == "S0"
     card = api.client.get(f"/v1/sessions/{sid}/scorecard", headers=h).json()
     assert card["speakers"] == [{"label": "S0", "name": "Sam"}, {"label": "S1", "name": "Dana"}]
+    assert card["roles"]["leader_name"] == "Dana"
     assert len(calls) == 1
 
 
@@ -284,7 +296,7 @@ def test_patch_names_and_unknown_leader(api):
     assert r.status_code == 202 and r.json()["leader"]["name"] == "Dana"
     api.process()
     card = api.client.get(f"/v1/sessions/{sid}/scorecard", headers=h).json()
-    assert card["speakers"] == [{"label": "S0", "name": "Dana"}, {"label": "S1", "name": None}]
+    assert card["speakers"] == [{"label": "S0", "name": "Dana"}, {"label": "S1", "name": "S1"}]
     bad = api.client.patch(f"/v1/sessions/{sid}", headers=h, json={"leader": "S7"})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "roles_error"
     assert "'S7' is not a speaker" in bad.json()["error"]["message"]
@@ -397,23 +409,35 @@ def test_request_id_is_echoed(api):
     assert r.headers["x-request-id"] == "req-42"
 
 
-def test_installed_rubric_is_passed_to_scoring(make_api):
-    seen = []
+def _operator_rubric(api, rubric_id: str, suffix: str = ".toml"):
+    from importlib import resources
 
-    class Spy(FakePipeline):
-        def score(self, transcript, leader, hint, rubric, names=None):
-            seen.append(rubric)
-            return super().score(transcript, leader, hint, rubric, names)
-
-    api = make_api(pipeline=Spy())
+    text = resources.files("analysis.data").joinpath("rubric-default.toml").read_text("utf-8")
     rubrics = api.settings.resolved_rubrics_dir()
-    rubrics.mkdir(parents=True)
-    (rubrics / "team-2026.toml").write_text("# operator rubric\n")
+    rubrics.mkdir(parents=True, exist_ok=True)
+    path = rubrics / f"{rubric_id}{suffix}"
+    path.write_text(text.replace('id = "coachscore-default"', f'id = "{rubric_id}"', 1))
+    return path
+
+
+def test_installed_rubric_is_used_for_scoring(api):
+    _operator_rubric(api, "team-2026")
     _, h = api.new_org()
-    assert api.upload(h, rubric="team-2026").status_code == 202
-    assert api.upload(h, rubric="default", data=wav_bytes(0.5)).status_code == 202
+    team = api.upload(h, rubric="team-2026")
+    default = api.upload(h, rubric="default", data=wav_bytes(1.0, freq=300))
+    assert team.status_code == default.status_code == 202
     api.process()
-    assert seen == [rubrics / "team-2026.toml", None]
+    for r, wanted in ((team, "team-2026"), (default, "coachscore-default")):
+        card = api.client.get(f"/v1/sessions/{r.json()['id']}/scorecard", headers=h).json()
+        assert card["score"]["rubric_id"] == wanted
+
+
+def test_rubric_in_a_format_the_parser_cannot_read_is_refused_with_the_reason(api):
+    _operator_rubric(api, "team-yaml", ".yaml")
+    _, h = api.new_org()
+    r = api.upload(h, rubric="team-yaml")
+    assert r.status_code == 422 and r.json()["error"] == {"code": "unknown_rubric", "message":
+        "rubric 'team-yaml' is installed as team-yaml.yaml, but rubrics are TOML files: convert it to team-yaml.toml"}
 
 
 def test_declared_oversize_upload_is_refused_before_reading(make_api):
@@ -425,7 +449,7 @@ def test_declared_oversize_upload_is_refused_before_reading(make_api):
 
 
 def test_failed_session_webhook_carries_the_error(make_api):
-    api = make_api(pipeline=FakePipeline(fail_stage="transcribe"))
+    api = make_api(models=scripted_models(fail_stage="transcribe"))
     _, h = api.new_org()
     sid = _done(api, h, callback_url="https://hooks.example.com/x")
     doc = json.loads(api.sent[0][1])

@@ -48,8 +48,6 @@ def test_trend_html_has_inline_svg_and_escapes_names():
 
 
 def test_trend_endpoint_uses_recorded_at_and_only_done_sessions(api):
-    from service.processing import FakePipeline
-
     _, h = api.new_org()
     for when in ("2026-01-10T10:00:00Z", "2026-03-02T10:00:00Z"):
         api.upload(h, leader_name="Dana", recorded_at=when)
@@ -59,10 +57,12 @@ def test_trend_endpoint_uses_recorded_at_and_only_done_sessions(api):
     assert r.status_code == 200
     t = r.json()
     assert t["sessions"] == 2 and [m["sessions"] for m in t["months"]] == [1, 0, 1]
-    assert t["points"][0]["overall"] == 60.0 and t["points"][0]["dimensions"]["rescue_avoidance"] == 80.0
+    first = api.client.get("/v1/sessions", headers=h, params={"status": "done"}).json()["items"][-1]
+    card = api.client.get(f"/v1/sessions/{first['id']}/scorecard", headers=h).json()
+    assert t["points"][0]["overall"] == card["score"]["overall"] == first["overall_score"]
+    assert t["points"][0]["dimensions"] == {d["key"]: d["score"] for d in card["score"]["dimensions"]}
     by_id = api.client.get(f"/v1/leaders/{t['leader']['id']}/trend", headers=h).json()
     assert by_id["sessions"] == 2
     page = api.client.get("/v1/leaders/Dana/trend.html", headers=h)
     assert page.status_code == 200 and "<svg" in page.text and "Dana" in page.text
     assert api.client.get("/v1/leaders/Nobody/trend", headers=h).json()["error"]["message"] == "leader not found"
-    assert FakePipeline  # the default fake scores every session 60

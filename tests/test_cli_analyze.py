@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from service import cli_analyze
+from service.cli import analyze as cli_analyze
 from service.cli import app
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -110,13 +110,13 @@ def test_audio_input_goes_through_the_pipeline(runner, tmp_path: Path, monkeypat
     transcript, _ = parse_json_transcript(json.dumps(UTTERANCES))
     calls = []
 
-    def fake_transcribe(path, config, hook):
+    def fake_transcribe(path, options, models, hook):
         calls.append(path)
         return transcript
 
     import service.pipeline
 
-    monkeypatch.setattr(service.pipeline, "transcribe_file", fake_transcribe)
+    monkeypatch.setattr(service.pipeline, "transcribe", fake_transcribe)
     audio = tmp_path / "call.wav"
     audio.write_bytes(b"RIFF")
     out = tmp_path / "card.json"

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from analysis.types import Segment, Word
 from models.fakes import FakeASR, FakeDiarizer, fake_diarizer_factory
-from service import cli, pipeline
+from service import cli
+from service.pipeline import audio as pipeline
 from service.settings import get_settings
 
 runner = CliRunner()

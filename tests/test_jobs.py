@@ -9,9 +9,10 @@ from datetime import timedelta
 
 import pytest
 
+from conftest import scripted_models
 from service.db import CoachingSession, Job, utcnow
-from service.jobs import Worker, _worker_dead
-from service.processing import FakePipeline
+from service.jobs import Worker
+from service.jobs.recovery import worker_dead as _worker_dead
 
 
 def _dead_pid() -> int:
@@ -42,7 +43,7 @@ def _set_running(api, sid, claimed_by: str, heartbeat_age_s: float = 0, attempts
 
 def test_a_job_is_claimed_by_exactly_one_worker(api):
     h, sid = _queued(api)
-    w1, w2 = Worker(api.settings, FakePipeline()), Worker(api.settings, FakePipeline())
+    w1, w2 = Worker(api.settings, scripted_models()), Worker(api.settings, scripted_models())
     try:
         first = w1.claim()
         assert first is not None and w2.claim() is None
@@ -102,31 +103,43 @@ def test_missing_recording_fails_with_reason(api):
         p.unlink()
     api.process()
     s = api.client.get(f"/v1/sessions/{sid}", headers=h).json()
-    assert s["status"] == "failed" and s["error"]["code"] == "model_error"
-    assert s["error"]["message"].endswith("is missing from storage")
+    assert s["error"] == {"code": "audio_missing", "message": "the recording is no longer stored", "stage": "decode"}
+    assert s["status"] == "failed"
+
+
+class _BrokenASR:
+    def transcribe(self, audio, hook):
+        hook("transcribe", 0, 1)
+        raise KeyError("internal detail")
+
+
+class _DeletingASR:
+    """The scripted ASR, deleting the session first (as a user could, mid-job)."""
+
+    def __init__(self, delete) -> None:
+        self.inner, self.delete = scripted_models().asr, delete
+
+    def transcribe(self, audio, hook):
+        self.delete()
+        return self.inner.transcribe(audio, hook)
 
 
 def test_unexpected_pipeline_error_is_reported_without_internals(make_api):
-    class Broken(FakePipeline):
-        def transcribe(self, audio, hook):
-            hook("decode", 0, 1)
-            raise KeyError("internal detail")
+    from dataclasses import replace
 
-    api = make_api(pipeline=Broken())
+    api = make_api(models=replace(scripted_models(), asr=_BrokenASR()))
     h, sid = _queued(api)
     api.process()
     err = api.client.get(f"/v1/sessions/{sid}", headers=h).json()["error"]
-    assert err == {"code": "internal_error", "message": "internal error during stage decode (see the server log)",
-                   "stage": "decode"}
+    assert err == {"code": "internal_error", "message": "internal error during stage transcribe (see the server log)",
+                   "stage": "transcribe"}
 
 
 def test_session_deleted_while_processing_is_dropped_quietly(make_api):
-    class DeletesMidway(FakePipeline):
-        def transcribe(self, audio, hook):
-            api.client.delete(f"/v1/sessions/{sid}", headers=h)
-            return super().transcribe(audio, hook)
+    from dataclasses import replace
 
-    api = make_api(pipeline=DeletesMidway())
+    deleting = _DeletingASR(lambda: api.client.delete(f"/v1/sessions/{sid}", headers=h))
+    api = make_api(models=replace(scripted_models(), asr=deleting))
     h, sid = _queued(api)
     api.process()
     assert api.client.get(f"/v1/sessions/{sid}", headers=h).status_code == 404

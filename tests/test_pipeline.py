@@ -14,7 +14,7 @@ from analysis.types import Segment, Word
 from models.config import ModelConfig
 from models.diarization import SpeakerCount
 from models.fakes import FakeASR, FakeDiarizer, fake_diarizer_factory
-from service.pipeline import transcribe_file
+from service.pipeline.audio import transcribe_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "audio"
 

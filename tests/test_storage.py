@@ -33,12 +33,11 @@ def test_api_start_removes_stale_partial_uploads(tmp_path, db_url):
 
     from service.app import create_app
     from service.jobs import InlineRunner
-    from service.processing import FakePipeline
 
     settings = make_settings(tmp_path / "home", db_url)
     data = settings.resolved_data_dir()
     Storage(data).ensure()
     stale = _part(data, "upload-cccc.part", STALE_UPLOAD_S + 60)
     fresh = _part(data, "upload-dddd.part", 5)
-    with TestClient(create_app(settings, runner=InlineRunner(FakePipeline()))):
+    with TestClient(create_app(settings, runner=InlineRunner())):
         assert not stale.exists() and fresh.exists()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any, AsyncIterator
+from typing import TYPE_CHECKING, Annotated, AsyncIterator
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
@@ -12,11 +12,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.auth import Principal, principal_from_request
 from service.errors import ApiError
 from service.ratelimit import RateLimiter
+from service.render import CSP
+from service.settings import Settings
 from service.storage import Storage
 
+if TYPE_CHECKING:
+    from service.jobs.runners import JobRunner
+
 HTML_SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    # the scorecard's own policy (its <meta> tag) plus what only a header can say
+    "Content-Security-Policy": f"{CSP}; frame-ancestors 'none'",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "private, no-store",
@@ -27,11 +32,11 @@ HTML_SECURITY_HEADERS = {
 
 @dataclass
 class AppContext:
-    settings: Any
+    settings: Settings
     engine: Engine
     factory: sessionmaker
     storage: Storage
-    runner: Any
+    runner: JobRunner
     share_key: bytes
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
 

@@ -6,30 +6,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from service.api.deps import HTML_SECURITY_HEADERS, Caller, Db
 from service.api.schemas import TrendOut
 from service.auth import Principal
-from service.db import CoachingSession, Person, defer_big_columns, person_named
-from service.errors import error_responses, not_found
+from service.errors import error_responses
+from service.repository import leader_done_sessions
 from service.trend import TrendInput, compute_trend, render_trend_html
 
 router = APIRouter(prefix="/v1/leaders", tags=["leaders"])
 LeaderPath = Annotated[str, Path(min_length=1, max_length=200, description="leader name or person id")]
 
 
-def _trend(db, caller: Principal, leader: str) -> dict:
-    person = db.scalar(select(Person).where(person_named(caller.org_id, leader)))
-    if person is None:
-        raise not_found("leader")
-    rows = db.scalars(
-        select(CoachingSession).options(*defer_big_columns()).where(
-            CoachingSession.org_id == caller.org_id,
-            CoachingSession.leader_id == person.id,
-            CoachingSession.status == "done",
-        )
-    ).all()
+def _trend(db: Session, caller: Principal, leader: str) -> dict:
+    person, rows = leader_done_sessions(db, caller.org_id, leader)
     items = [
         TrendInput(r.id, r.recorded_at or r.created_at, r.overall_score, r.dimension_scores or {},
                    r.rescue_count, r.duration_s)

@@ -6,7 +6,6 @@ answered exactly like one that does not exist (404).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from dataclasses import dataclass
@@ -17,12 +16,10 @@ import anyio
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import ValidationError
-from sqlalchemy import and_, delete, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from analysis.errors import UnsupportedMediaError
-from service import jobs, webhooks
+from analysis.errors import RubricError, UnsupportedMediaError
+from service import jobs, repository, webhooks
 from service.api.deps import HTML_SECURITY_HEADERS, AppContext, Caller, Ctx, Db
 from service.api.multipart import read_multipart
 from service.api.schemas import (
@@ -38,11 +35,12 @@ from service.api.schemas import (
     session_out,
 )
 from service.auth import Principal
-from service.db import (
-    CoachingSession, Person, WebhookDelivery, defer_big_columns, new_id, person_named, recording_in_use,
+from service.db import CoachingSession
+from service.errors import ApiError, error_responses
+from service.pipeline import installed_rubric
+from service.repository import (
+    SessionFilter, drop_if_unreferenced, get_session, insert_once, new_session, people_names, person_id,
 )
-from service.errors import ApiError, error_responses, not_found
-from service.processing import parse_transcript_upload
 from service.storage import StoredFile, probe_audio
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
@@ -51,47 +49,6 @@ COMMON = error_responses(401, 404, 422)
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def get_session(db: Session, caller: Principal, session_id: str, *, load: tuple[str, ...] = ()) -> CoachingSession:
-    """The caller's session, or 404 (also for other organisations' ids). The large JSON/HTML
-    columns are loaded only when named in ``load`` (or on first access)."""
-    s = db.scalar(
-        select(CoachingSession)
-        .options(*defer_big_columns(load))
-        .where(CoachingSession.id == session_id, CoachingSession.org_id == caller.org_id)
-    )
-    if s is None:
-        raise not_found()
-    return s
-
-
-def person_id(ctx: AppContext, org_id: str, name: str | None) -> str | None:
-    """Id of the organisation's person called ``name``, created (in its own transaction)
-    on first use; safe against a concurrent insert of the same name."""
-    if not name or not name.strip():
-        return None
-    name = name.strip()
-    query = select(Person.id).where(Person.org_id == org_id, Person.name == name)
-    with ctx.factory() as db:
-        found = db.scalar(query)
-        if found:
-            return found
-        person = Person(id=new_id("per"), org_id=org_id, name=name)
-        db.add(person)
-        try:
-            db.commit()
-            return person.id
-        except IntegrityError:
-            db.rollback()
-            return db.scalar(query)
-
-
-def people_names(db: Session, sessions: list[CoachingSession]) -> dict[str, str]:
-    ids = {i for s in sessions for i in (s.leader_id, s.coachee_id) if i}
-    if not ids:
-        return {}
-    return dict(db.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all())
 
 
 def out(db: Session, ctx: AppContext, s: CoachingSession) -> SessionOut:
@@ -118,7 +75,13 @@ def _checked_options(ctx: AppContext, fields: UploadFields) -> UploadFields:
 
 
 def _check_rubric(ctx: AppContext, rubric: str | None) -> None:
-    if rubric and rubric != "default" and jobs.rubric_file(ctx.settings, rubric) is None:
+    if not rubric or rubric == "default":
+        return
+    try:
+        found = installed_rubric(ctx.settings.resolved_rubrics_dir(), rubric)
+    except RubricError as e:
+        raise ApiError(422, "unknown_rubric", e.message) from e
+    if found is None:
         raise ApiError(422, "unknown_rubric", f"rubric {rubric!r} is not installed on this server")
 
 
@@ -133,46 +96,19 @@ def _accepted(ctx: AppContext, s: CoachingSession, replay: bool = False) -> JSON
     return JSONResponse(body.model_dump(mode="json"), status_code=202, headers={"Location": url})
 
 
-def _replay(db: Session, caller: Principal, key: str | None, fingerprint: str) -> CoachingSession | None:
-    """The earlier session made with this Idempotency-Key, or None; 409 if it differs."""
-    if key is None:
-        return None
-    s = db.scalar(
-        select(CoachingSession).where(CoachingSession.org_id == caller.org_id, CoachingSession.idempotency_key == key)
-    )
-    if s is not None and s.request_fingerprint != fingerprint:
-        raise ApiError(409, "idempotency_conflict", "Idempotency-Key was already used with a different request")
-    return s
-
-
 def _new_session(ctx: AppContext, db: Session, caller: Principal, f: UploadFields, **kw) -> CoachingSession:
-    s = CoachingSession(
-        id=new_id("ses"), org_id=caller.org_id, status="queued", progress=0.0, stage_timings={},
-        leader_hint=f.leader, recorded_at=f.recorded_at, rubric=f.rubric, callback_url=f.callback_url,
-        leader_id=person_id(ctx, caller.org_id, f.leader_name),
-        coachee_id=person_id(ctx, caller.org_id, f.coachee_name), **kw,
+    return new_session(
+        db, caller.org_id, leader_hint=f.leader, recorded_at=f.recorded_at, rubric=f.rubric,
+        callback_url=f.callback_url, leader_id=person_id(ctx.factory, caller.org_id, f.leader_name),
+        coachee_id=person_id(ctx.factory, caller.org_id, f.coachee_name), **kw,
     )
-    db.add(s)
-    return s
 
 
 def _insert(ctx: AppContext, caller: Principal, key: str | None, fp: str, build) -> tuple[CoachingSession, bool]:
-    """Run ``build(db)`` (adds a session + job) and commit; replay on a racing duplicate key."""
-    with ctx.factory() as db:
-        earlier = _replay(db, caller, key, fp)
-        if earlier is not None:
-            return earlier, True
-        s = build(db)
-        try:
-            db.commit()
-        except IntegrityError:
-            db.rollback()
-            earlier = _replay(db, caller, key, fp)
-            if earlier is None:
-                raise
-            return earlier, True
-    ctx.runner.notify()
-    return s, False
+    s, replay = insert_once(ctx.factory, caller, key, fp, build)
+    if not replay:
+        ctx.runner.notify()
+    return s, replay
 
 
 # --------------------------------------------------------------------------- create
@@ -217,9 +153,7 @@ async def create_session(request: Request, ctx: Ctx, caller: Caller, idempotency
 
 def _drop_if_unreferenced(ctx: AppContext, relpath: str) -> None:
     """Remove a stored recording that no session refers to (a refused upload)."""
-    with ctx.factory() as db:
-        used = recording_in_use(db, relpath)
-    if not used:
+    if drop_if_unreferenced(ctx.factory, relpath):
         ctx.storage.delete(relpath)
 
 
@@ -229,7 +163,6 @@ def _audio_session(ctx, db, caller, fields, stored: StoredFile, filename, key, f
         audio_filename=(filename or "")[:300] or None, audio_bytes=stored.size,
         idempotency_key=key, request_fingerprint=fp,
     )
-    db.flush()
     jobs.enqueue(db, s, "transcribe")
     return s
 
@@ -261,7 +194,6 @@ async def import_transcript(
         s = _new_session(ctx, db, caller, fields, source=parsed.source or kind, transcript_json=parsed.data,
                          transcript_hint=parsed.hint, duration_s=parsed.duration_s,
                          idempotency_key=idempotency_key, request_fingerprint=fp)
-        db.flush()
         jobs.enqueue(db, s, "analyze")
         return s
 
@@ -284,9 +216,10 @@ class _ParsedImport:
 def _parse_import(text: str, kind: str) -> _ParsedImport:
     """Parse, serialise and hash an imported transcript. CPU-bound: run it in a worker thread.
     Raises TranscriptFormatError."""
+    from analysis.inputs import parse_json_transcript, parse_webvtt
     from analysis.transcript_json import transcript_to_dict
 
-    transcript, hint = parse_transcript_upload(text, kind)
+    transcript, hint = (parse_webvtt(text), None) if kind == "vtt" else parse_json_transcript(text)
     return _ParsedImport(
         data=transcript_to_dict(transcript), hint=hint, source=transcript.meta.source,
         duration_s=transcript.duration_s, text_sha256=hashlib.sha256(text.encode()).hexdigest(),
@@ -329,41 +262,11 @@ async def list_sessions(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ):
     """Newest first; pass ``next_cursor`` back as ``cursor`` for the next page."""
-    q = select(CoachingSession).options(*defer_big_columns()).where(CoachingSession.org_id == caller.org_id)
-    for col, who in ((CoachingSession.leader_id, leader), (CoachingSession.coachee_id, coachee)):
-        if who is not None:
-            q = q.where(col.in_(select(Person.id).where(person_named(caller.org_id, who))))
-    if status:
-        q = q.where(CoachingSession.status == status)
-    if since:
-        q = q.where(CoachingSession.created_at >= since)
-    if until:
-        q = q.where(CoachingSession.created_at < until)
-    if cursor:
-        at, sid = _decode_cursor(cursor)
-        q = q.where(or_(CoachingSession.created_at < at, and_(CoachingSession.created_at == at, CoachingSession.id < sid)))
-    rows = db.scalars(q.order_by(CoachingSession.created_at.desc(), CoachingSession.id.desc()).limit(limit + 1)).all()
-    page, more = rows[:limit], len(rows) > limit
+    page, next_cursor = repository.list_sessions(
+        db, caller.org_id, SessionFilter(leader, coachee, status, since, until), limit, cursor
+    )
     names = people_names(db, page)
-    return _json(SessionList(
-        items=[session_out(s, ctx.base_url, names) for s in page],
-        next_cursor=_encode_cursor(page[-1]) if more else None,
-    ))
-
-
-
-
-def _encode_cursor(s: CoachingSession) -> str:
-    return base64.urlsafe_b64encode(f"{s.created_at.isoformat()}|{s.id}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, sid = raw.split("|", 1)
-        return datetime.fromisoformat(at), sid
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ApiError(400, "bad_request", "cursor is not valid; use next_cursor from the previous page") from e
+    return _json(SessionList(items=[session_out(s, ctx.base_url, names) for s in page], next_cursor=next_cursor))
 
 
 @router.get("/{session_id}", response_model=SessionOut, responses=COMMON, summary="Session status")
@@ -429,9 +332,9 @@ def patch_session(session_id: str, body: SessionPatch, ctx: Ctx, db: Db, caller:
         _check_rubric(ctx, body.rubric)
         s.rubric, rescore = body.rubric, True
     if body.leader_name is not None:
-        s.leader_id = person_id(ctx, caller.org_id, body.leader_name)
+        s.leader_id = person_id(ctx.factory, caller.org_id, body.leader_name)
     if body.coachee_name is not None:
-        s.coachee_id = person_id(ctx, caller.org_id, body.coachee_name)
+        s.coachee_id = person_id(ctx.factory, caller.org_id, body.coachee_name)
     # names label the speakers in the scorecard, so they re-score too (when there is a transcript)
     rescore |= (body.leader_name is not None or body.coachee_name is not None) and s.transcript_json is not None
     if rescore:
@@ -473,13 +376,7 @@ def _check_speaker(transcript_json: dict, leader: str) -> None:
 
 @router.delete("/{session_id}", status_code=204, responses=COMMON, summary="Delete a session and its files")
 def delete_session(session_id: str, ctx: Ctx, db: Db, caller: Caller) -> Response:
-    s = get_session(db, caller, session_id)
-    path = s.audio_path
-    db.execute(delete(WebhookDelivery).where(WebhookDelivery.session_id == s.id, WebhookDelivery.status == "pending"))
-    db.delete(s)
-    db.flush()
-    shared = path and recording_in_use(db, path)
-    db.commit()
-    if path and not shared:
-        ctx.storage.delete(path)
+    orphan = repository.delete_session(db, get_session(db, caller, session_id))
+    if orphan:
+        ctx.storage.delete(orphan)
     return Response(status_code=204)

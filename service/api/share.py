@@ -17,13 +17,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
 from service.api.deps import HTML_SECURITY_HEADERS, Caller, Ctx, Db
 from service.api.schemas import ShareOut, ShareRequest
-from service.api.sessions import get_session
-from service.db import CoachingSession
 from service.errors import ApiError, error_responses, not_found
+from service.repository import get_session, scorecard_html
 
 router = APIRouter(tags=["sharing"])
 
@@ -73,9 +71,7 @@ def create_share_link(session_id: str, ctx: Ctx, db: Db, caller: Caller,
 @router.get("/share/{token}", response_class=HTMLResponse, responses=error_responses(403, 404))
 def open_share_link(token: Annotated[str, Path(max_length=1000)], ctx: Ctx, db: Db):
     sid, org = read_token(ctx.share_key, token)
-    html = db.scalar(
-        select(CoachingSession.scorecard_html).where(CoachingSession.id == sid, CoachingSession.org_id == org)
-    )
+    html = scorecard_html(db, org, sid)
     if html is None:
         raise not_found()
     return HTMLResponse(html, headers=HTML_SECURITY_HEADERS)

@@ -1,5 +1,8 @@
 """The audio half of coachscore: recording -> speaker-attributed Transcript.
 
+``transcribe(audio, options, models)`` is what every caller uses; ``transcribe_file`` is
+the same with the models spelled out (tests, benchmarks).
+
 decode (PyAV) -> choose diarizer (fails fast on missing weights, before ASR) -> transcribe
 (faster-whisper) and diarize side by side -> attribute words to speakers.
 
@@ -19,21 +22,48 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from analysis.types import ProgressHook, Transcript, TranscriptMeta, no_progress
 from models.asr import ASR, AsrResult
 from models.audio_types import Audio
 from models.config import ModelConfig
 from models.decode import decode_audio
-from models.diarization.base import Diarizer, SpeakerCount
+from models.diarization.base import TWO_SPEAKERS, Diarizer, SpeakerCount
+
+if TYPE_CHECKING:
+    from service.pipeline.model_set import ModelSet
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 DiarizerFactory = Callable[[str, Audio, ModelConfig], Diarizer]
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    """How to transcribe one recording: the diarization strategy ("auto" | "channels" |
+    "pyannote" | "default"), how many speakers to find, and the longest recording
+    accepted (seconds; None = no limit)."""
+
+    diarization: str = "auto"
+    speakers: SpeakerCount = TWO_SPEAKERS
+    max_duration_s: float | None = None
+
+
+def transcribe(
+    audio: Path, options: TranscribeOptions, models: ModelSet, hook: ProgressHook = no_progress
+) -> Transcript:
+    """The audio half, for every caller: recording -> speaker-attributed Transcript with
+    ``models`` (real or fake). Raises InputError subclasses, ModelMissingError, ModelError."""
+    s = options.speakers
+    return transcribe_file(
+        audio, models.config, hook, diarization=options.diarization, num_speakers=s.exact,
+        min_speakers=s.at_least, max_speakers=s.at_most, max_duration_s=options.max_duration_s,
+        asr=models.asr, diarizer_factory=models.diarizer_factory,
+    )  # fmt: skip
 
 
 def transcribe_file(
@@ -72,8 +102,10 @@ def transcribe_file(
         result: AsrResult = _timed(
             timings, "transcribe", lambda: recogniser.transcribe(audio, hook)
         )
-        dia = pending.result()
-    relay.flush()
+        try:
+            dia = pending.result()
+        finally:
+            relay.flush()  # a diarization failure is reported in stage "diarize"
     meta = TranscriptMeta(
         source="audio",
         audio_file=path.name,
@@ -106,8 +138,7 @@ class _ProgressRelay:
     def flush(self) -> None:
         with self._lock:
             latest = self._diarize
-        if latest is not None:
-            self._hook("diarize", *latest)
+        self._hook("diarize", *(latest or (0.0, 1.0)))
 
 
 def _timed(timings: dict[str, float], stage: str, fn: Callable[[], T]) -> T:

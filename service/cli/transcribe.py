@@ -85,7 +85,9 @@ def _config(model: str | None, language: str | None, device: str | None, compute
 
 def _run(audio, out, diarization, num_speakers, min_speakers, max_speakers, config, vtt, srt, quiet) -> None:
     from analysis.transcript_json import transcript_to_dict
-    from service.pipeline import transcribe_file
+    from models.diarization.base import SpeakerCount
+    from service.pipeline import ModelSet, TranscribeOptions
+    from service.pipeline import transcribe as transcribe_audio
 
     if diarization not in STRATEGIES:
         raise InputError(
@@ -93,14 +95,12 @@ def _run(audio, out, diarization, num_speakers, min_speakers, max_speakers, conf
         )
     if num_speakers < 0:
         raise InputError(f"--num-speakers must be >= 0 (0 = estimate), got {num_speakers}")
+    options = TranscribeOptions(diarization, SpeakerCount(num_speakers or None, min_speakers, max_speakers))
     for target in (out, vtt, srt):
         if target is not None:
             _check_writable(target)  # fail before minutes of transcription, not after
     with _progress(quiet) as hook:
-        transcript = transcribe_file(
-            audio, config, hook, diarization=diarization,
-            num_speakers=num_speakers or None, min_speakers=min_speakers, max_speakers=max_speakers,
-        )  # fmt: skip
+        transcript = transcribe_audio(audio, options, ModelSet(config), hook)
     _write(out, json.dumps(transcript_to_dict(transcript), indent=2, ensure_ascii=False) + "\n")
     if vtt or srt:
         from analysis.exports import to_srt, to_webvtt

@@ -38,7 +38,7 @@ def fetch(
     skip_diarization: bool = typer.Option(False, help="Do not fetch the diarization weights."),
 ) -> None:
     """Fetch the default models (and optional ones) into the models directory."""
-    from service.cli_transcribe import fail
+    from service.cli.transcribe import fail
 
     try:
         models_dir = _models_dir()

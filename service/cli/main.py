@@ -1,5 +1,5 @@
 """The ``coachscore`` command line. Each command group lives in its own module
-(``cli_*.py``) and registers itself here; heavy libraries load inside the commands."""
+(``service/cli/*.py``) and registers itself here; heavy libraries load inside the commands."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
 
 
 def _register() -> None:
-    from service import cli_analyze, cli_models, cli_server, cli_transcribe
+    from service.cli import analyze, models, server, transcribe
 
-    for module in (cli_transcribe, cli_analyze, cli_models, cli_server):
+    for module in (transcribe, analyze, models, server):
         module.register(app)
 
 

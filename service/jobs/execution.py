@@ -1,0 +1,199 @@
+"""Running one claimed job: transcribe the stored recording (uploads only), score the
+transcript with the session's leader choice, names and rubric, then store the result - or
+the failure with its stage - and queue the webhook. Uses ``service.pipeline`` and nothing
+else to do the work."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from analysis.errors import CoachscoreError, RubricError
+from analysis.rubric import Rubric, load_rubric
+from analysis.transcript_json import transcript_from_dict, transcript_to_dict
+from analysis.types import Transcript
+from service import webhooks
+from service.db import CoachingSession, Job, Person, recording_in_use, utcnow
+from service.jobs.recovery import fail_session
+from service.pipeline import (
+    LeaderChoice, ModelSet, PeopleNames, ScoreResult, TranscribeOptions, installed_rubric, score, transcribe,
+)
+from service.settings import Settings
+from service.storage import Storage
+
+log = logging.getLogger("coachscore.jobs")
+
+# pipeline stage -> (session status, share of the job's progress)
+STAGES: dict[str, tuple[str, float]] = {
+    "decode": ("transcribing", 0.05),
+    "transcribe": ("transcribing", 0.55),
+    "diarize": ("diarizing", 0.25),
+    "attribute": ("diarizing", 0.05),
+    "analyze": ("analyzing", 0.10),
+}
+
+
+class JobExecutor:
+    """Executes jobs by id with one ModelSet (models load once per process)."""
+
+    def __init__(self, settings: Settings, models: ModelSet, factory: sessionmaker, storage: Storage) -> None:
+        self.settings, self.models, self.factory, self.storage = settings, models, factory, storage
+
+    def run(self, job_id: str) -> None:
+        """Run job ``job_id`` to done or failed; never raises for a job's own failure."""
+        with self.factory() as db:
+            job = db.get(Job, job_id)
+            session = db.get(CoachingSession, job.session_id) if job else None
+            if job is None or session is None:
+                return
+            kind, sid = job.kind, session.id
+            audio = self.storage.path(session.audio_path) if session.audio_path else None
+        progress = _Progress(self.factory, sid)
+        try:
+            transcript = self._transcribe(sid, audio, progress) if kind == "transcribe" else None
+            result = self._score(sid, transcript, progress)
+        except CoachscoreError as e:
+            self._finish_failed(job_id, sid, e.code, e.message, progress.stage)
+            return
+        except Exception:
+            log.exception("job %s failed in stage %s", job_id, progress.stage)
+            msg = f"internal error during stage {progress.stage or 'start'} (see the server log)"
+            self._finish_failed(job_id, sid, "internal_error", msg, progress.stage)
+            return
+        self._finish_done(job_id, sid, result, progress.timings)
+
+    def _transcribe(self, sid: str, audio: Path | None, progress: "_Progress") -> Transcript:
+        progress.hook("decode", 0, 1)  # so a recording that cannot be read fails in stage "decode"
+        if audio is None or not audio.is_file():
+            raise CoachscoreError("the recording is no longer stored", code="audio_missing")
+        transcript = transcribe(audio, TranscribeOptions(), self.models, progress.hook)
+        progress.finish_stage()
+        self._save_transcript(sid, transcript_to_dict(transcript))
+        return transcript
+
+    def _score(self, sid: str, transcript: Transcript | None, progress: "_Progress") -> ScoreResult:
+        progress.hook("analyze", 0, 1)
+        with self.factory() as db:
+            s = db.get(CoachingSession, sid)
+            if s is None:
+                raise CoachscoreError("the session was deleted while processing", code="deleted")
+            if transcript is None:
+                transcript = transcript_from_dict(s.transcript_json)
+            choice = LeaderChoice(s.leader_hint, s.transcript_hint)
+            names, rubric_id = PeopleNames(_name(db, s.leader_id), _name(db, s.coachee_id)), s.rubric
+        result = score(transcript, choice, names, self._rubric(rubric_id), self.models.nlp())
+        progress.hook("analyze", 1, 1)
+        progress.finish_stage()
+        return result
+
+    def _rubric(self, rubric_id: str | None) -> Rubric:
+        if not rubric_id or rubric_id == "default":
+            return load_rubric(None)
+        path = installed_rubric(self.settings.resolved_rubrics_dir(), rubric_id)
+        if path is None:
+            raise RubricError(f"rubric {rubric_id!r} is no longer installed on this server")
+        return load_rubric(path)
+
+    def _save_transcript(self, sid: str, data: dict) -> None:
+        with self.factory() as db:
+            s = db.get(CoachingSession, sid)
+            if s is not None:
+                s.transcript_json = data
+                s.duration_s = data.get("duration_s")
+                db.commit()
+
+    def _finish_done(self, job_id: str, sid: str, r: ScoreResult, timings: dict) -> None:
+        with self.factory() as db:
+            s, job = db.get(CoachingSession, sid), db.get(Job, job_id)
+            if job is not None:
+                job.status, job.finished_at = "done", utcnow()
+            if s is None:
+                db.commit()
+                return
+            _store_result(s, r, timings)
+            self._apply_retention(db, s)
+            webhooks.enqueue_for_session(db, s, self.settings.public_base_url)
+            db.commit()
+
+    def _finish_failed(self, job_id: str, sid: str, code: str, message: str, stage: str | None) -> None:
+        log.info("session %s failed in stage %s: %s", sid, stage, message)
+        with self.factory() as db:
+            job = db.get(Job, job_id)
+            if job is not None:
+                job.status, job.finished_at, job.last_error = "failed", utcnow(), message
+            s = db.get(CoachingSession, sid)
+            if s is not None:
+                fail_session(db, self.settings, s, code, message, stage)
+            db.commit()
+
+    def _apply_retention(self, db: Session, s: CoachingSession) -> None:
+        """With keep_audio off, delete the recording once no pending session needs it."""
+        if self.settings.keep_audio or not s.audio_path:
+            return
+        if not recording_in_use(db, s.audio_path, besides=s.id, unfinished_only=True):
+            self.storage.delete(s.audio_path)
+        s.audio_path = None
+
+
+def _store_result(s: CoachingSession, r: ScoreResult, timings: dict) -> None:
+    s.roles_json = {"leader": r.roles.leader, "coachee": r.roles.coachee, "reason": r.roles.reason,
+                    "confidence": r.roles.confidence.value, "inferred": r.roles.inferred}
+    s.scorecard_json, s.scorecard_html = r.card_json, r.html
+    s.rubric_id, s.rubric_version, s.overall_score = r.rubric_id, r.rubric_version, r.overall
+    s.dimension_scores, s.rescue_count = dict(r.dimensions), r.rescue_count
+    s.duration_s = r.duration_s or s.duration_s
+    s.stage_timings = {**(s.stage_timings or {}), **timings}
+    s.status, s.progress, s.stage, s.finished_at = "done", 1.0, None, utcnow()
+
+
+def _name(db: Session, person_id: str | None) -> str | None:
+    person = db.get(Person, person_id) if person_id else None
+    return person.name if person else None
+
+
+class _Progress:
+    """Turns hook(stage, completed, total) into session status/progress/timings rows."""
+
+    ORDER = list(STAGES)
+
+    def __init__(self, factory: sessionmaker, sid: str) -> None:
+        self.factory, self.sid = factory, sid
+        self.stage: str | None = None
+        self.started = time.monotonic()
+        self.timings: dict[str, float] = {}
+        self._last_write = 0.0
+
+    def hook(self, stage: str, completed: float, total: float) -> None:
+        now = time.monotonic()
+        changed = stage != self.stage
+        if changed:
+            self.finish_stage()
+            self.stage, self.started = stage, now
+        if changed or now - self._last_write > 0.5:
+            self._write(stage, completed, total)
+            self._last_write = now
+
+    def finish_stage(self) -> None:
+        if self.stage is not None:
+            self.timings[self.stage] = round(self.timings.get(self.stage, 0.0) + time.monotonic() - self.started, 3)
+            self.started = time.monotonic()
+
+    def _write(self, stage: str, completed: float, total: float) -> None:
+        status, weight = STAGES.get(stage, ("analyzing", 0.0))
+        idx = self.ORDER.index(stage) if stage in STAGES else len(self.ORDER)
+        base = sum(STAGES[s][1] for s in self.ORDER[:idx])
+        frac = min(1.0, max(0.0, completed / total)) if total else 0.0
+        with self.factory() as db:
+            s = db.get(CoachingSession, self.sid)
+            if s is None:
+                return
+            s.status, s.stage = status, stage
+            s.progress = round(min(0.99, base + weight * frac), 4)
+            s.stage_timings = {**(s.stage_timings or {}), **self.timings}
+            db.execute(update(Job).where(Job.session_id == self.sid, Job.status == "running")
+                       .values(heartbeat_at=utcnow()))
+            db.commit()
