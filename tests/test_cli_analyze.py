@@ -124,3 +124,65 @@ def test_audio_input_goes_through_the_pipeline(runner, tmp_path: Path, monkeypat
     assert result.exit_code == 0, result.output
     assert calls == [audio]
     assert json.loads(out.read_text())["roles"]["leader"] == "Dana"
+
+
+# --------------------------------------------------------------------------- batch
+
+
+def _batch_dir(tmp_path: Path) -> Path:
+    src = tmp_path / "in"
+    (src / "week2").mkdir(parents=True)
+    (src / "a.json").write_text(json.dumps(UTTERANCES))
+    (src / "week2" / "b.vtt").write_text(VTT)
+    (src / "week2" / "a.json").write_text(json.dumps(UTTERANCES))  # same stem: a-2.*
+    (src / "broken.vtt").write_text("not a transcript")
+    (src / "notes.txt").write_text("ignored: not a transcript suffix")
+    (src / ".hidden.json").write_text("{")  # hidden files are skipped
+    return src
+
+
+def test_batch_scores_a_directory_lists_failures_and_exits_1(runner, tmp_path: Path):
+    out = tmp_path / "out"
+    result = run(runner, _batch_dir(tmp_path), "--out-dir", out)
+    assert result.exit_code == 1, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["a-2.html", "a-2.json", "a.html", "a.json", "b.html", "b.json"]
+    for name in ("a", "a-2", "b"):
+        card = json.loads((out / f"{name}.json").read_text())
+        assert card["schema"] == "coachscore.scorecard/1" and 0 <= card["score"]["overall"] <= 100
+        assert (out / f"{name}.html").read_text().lower().startswith("<!doctype html>")
+    text = " ".join(result.stdout.split())  # the table may wrap
+    assert "3 of 4 inputs scored, 1 failed" in text
+    assert "line 1: expected the 'WEBVTT' header" in text and "broken.vtt" in text
+
+
+def test_batch_of_files_loads_spacy_once_and_scores_like_single_runs(runner, tmp_path: Path, monkeypatch):
+    import models.nlp
+
+    loads = []
+    real_load = models.nlp.load_nlp
+    monkeypatch.setattr(models.nlp, "load_nlp", lambda *a: loads.append(a) or real_load(*a))
+    files = []
+    for i in range(3):
+        files.append(tmp_path / f"t{i}.json")
+        files[-1].write_text(json.dumps(UTTERANCES))
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["analyze", *map(str, files), "--out-dir", str(out)])
+    assert result.exit_code == 0, result.output
+    single = tmp_path / "single.json"
+    assert runner.invoke(app, ["analyze", str(files[0]), "--json", str(single)]).exit_code == 0
+    assert json.loads((out / "t0.json").read_text()) == json.loads(single.read_text())
+    assert len({id(real_load(*a)) for a in loads}) == 1  # one spaCy pipeline for the whole batch
+
+
+def test_batch_refuses_json_and_html_file_options(runner, tmp_path: Path):
+    src = _batch_dir(tmp_path)
+    result = run(runner, src / "a.json", src / "week2" / "b.vtt", "--json", tmp_path / "x.json")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: --json and --html name one output file; with several inputs use --out-dir"
+
+
+def test_batch_with_an_empty_directory_is_a_clear_error(runner, tmp_path: Path):
+    (tmp_path / "empty").mkdir()
+    result = run(runner, tmp_path / "empty", "--out-dir", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {tmp_path / 'empty'}: no transcripts (.json, .vtt) or recordings in this directory"

@@ -251,7 +251,7 @@ def _print_batch(rows: list[BatchRow]) -> None:
     table = Table("input", "score", "leader", "rescues", "confidence", "seconds", "result")
     for r in rows:
         if r.result is None:
-            table.add_row(str(r.path), "-", "-", "-", "-", f"{r.seconds:.2f}", f"[red]failed: {r.error}[/]")
+            table.add_row(str(r.path), "-", "-", "-", "-", f"{r.seconds:.2f}", "[red]failed (below)[/]")
             continue
         sc = r.result.scorecard
         leader = dict(sc.speakers).get(sc.roles.leader, sc.roles.leader)
@@ -260,6 +260,9 @@ def _print_batch(rows: list[BatchRow]) -> None:
                       ", ".join(p.name for p in r.outputs) or "scored")  # fmt: skip
     console = Console()
     console.print(table)
+    for r in rows:
+        if r.error:
+            console.print(f"[red]failed[/] {r.path}: {r.error}", soft_wrap=True, markup=True, highlight=False)
     failed = sum(1 for r in rows if r.error)
     total = sum(r.seconds for r in rows)
     console.print(f"{len(rows) - failed} of {len(rows)} inputs scored, {failed} failed, in {total:.1f} s "
