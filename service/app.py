@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, *, runner: JobRunner | None = N
     install_docs(app)
     for r in (health.router, sessions.router, leaders.router, share.router):
         app.include_router(r)
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app
 
@@ -146,6 +147,28 @@ class RequestContextMiddleware:
                 "ms": round((time.perf_counter() - started) * 1000, 2),
                 "org_id": scope["state"].get("org_id"),
             }))
+
+
+class HeadAsGetMiddleware:
+    """HEAD works wherever GET does: the request is routed as a GET and the response keeps
+    its status and headers (Content-Length included) but sends no body."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: dict) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 def _request_id(scope: dict) -> str:

@@ -69,10 +69,18 @@ def _private_host(host: str) -> bool:
 
 
 def _parse_ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The IP address ``address`` spells (IPv6 zone id dropped), or None for a host name."""
+    """The IP address ``address`` spells (IPv6 zone id dropped), or None for a host name.
+    Also reads the legacy IPv4 spellings resolvers accept (inet_aton): 2130706433,
+    0x7f000001, 127.1 and 0177.0.0.1 are all 127.0.0.1."""
     try:
         return ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
+        pass
+    if not address or not all(c in "0123456789abcdefABCDEFxX." for c in address):
+        return None  # inet_aton forgives trailing text after a space; keep to numeric spellings
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(address))
+    except OSError:
         return None
 
 

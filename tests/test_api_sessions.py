@@ -166,7 +166,10 @@ def test_too_large_upload_is_413_and_leaves_nothing(make_api):
 
 def test_missing_file_and_bad_fields_are_422(api):
     _, h = api.new_org()
-    r = api.client.post("/v1/sessions", headers=h, data={"leader": "S0"}, files={"x": ("a", b"1")})
+    r = api.client.post("/v1/sessions", headers=h, data={"leader": "S0"})
+    assert r.status_code == 415  # no file part at all: not multipart
+    r = api.client.post("/v1/sessions", headers={**h, "content-type": "multipart/form-data; boundary=x"},
+                        content=b'--x\r\nContent-Disposition: form-data; name="leader"\r\n\r\nS0\r\n--x--\r\n')
     assert r.status_code == 422 and r.json()["error"]["message"] == "file: field required"
     r = api.upload(h, recorded_at="yesterday")
     assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
@@ -175,7 +178,18 @@ def test_missing_file_and_bad_fields_are_422(api):
     assert r.status_code == 422 and r.json()["error"] == {
         "code": "unknown_rubric", "message": "rubric 'missing-rubric' is not installed on this server"}
     r = api.upload(h, surprise="field")
-    assert r.status_code == 422
+    assert r.status_code == 422 and r.json()["error"]["message"] == (
+        "unknown field 'surprise'; the fields are file, callback_url, coachee_name, leader, leader_name, "
+        "recorded_at, rubric")
+
+
+def test_recording_sent_under_another_field_name_says_which_name_to_use(api):
+    _, h = api.new_org()
+    r = api.client.post("/v1/sessions", headers=h, files={"audio": ("call.wav", wav_bytes(3.0), "audio/wav")})
+    assert r.status_code == 422 and r.json()["error"] == {
+        "code": "validation_error", "message": "unknown field 'audio': send the recording as 'file'"}
+    data = api.settings.resolved_data_dir()
+    assert list((data / "tmp").glob("*")) == [] and list((data / "audio").rglob("*.*")) == []
 
 
 def test_non_multipart_body_is_415(api):
@@ -223,6 +237,21 @@ def test_import_webvtt_and_utterance_json(api):
     js = api.client.get(f"/v1/sessions/{json_id}", headers=h).json()
     assert js["status"] == "done" and js["roles"]["reason"].startswith("leader named in the transcript file")
     assert vtt["roles"]["reason"] == "leader given as 'Dana'"  # leader_name matched a VTT speaker
+
+
+def test_import_whose_leader_names_nobody_is_refused_at_upload(api):
+    _, h = api.new_org()
+    doc = {**UTTERANCES, "roles": {"leader": "Robin"}}
+    r = api.client.post("/v1/sessions/transcript", headers=h, json=doc)
+    assert r.status_code == 422 and r.json()["error"] == {"code": "roles_error", "message":
+        "the transcript file's roles.leader: leader 'Robin' is not a speaker in this transcript "
+        "(speakers: 'Dana', 'Sam')"}
+    r = api.client.post("/v1/sessions/transcript?leader=Robin", headers={**h, "content-type": "text/vtt"},
+                        content=VTT.encode())
+    assert r.status_code == 422 and r.json()["error"]["code"] == "roles_error"
+    assert api.client.get("/v1/sessions", headers=h).json()["items"] == []
+    assert api.client.post("/v1/sessions/transcript?leader=Sam", headers={**h, "content-type": "text/vtt"},
+                           content=VTT.encode()).status_code == 202
 
 
 def test_import_malformed_transcripts_are_400_with_the_reason(api):
@@ -395,6 +424,31 @@ def test_callback_url_must_be_public_http_by_default(make_api):
     r = api.upload(h, callback_url="ftp://example.com/x")
     assert r.status_code == 422 and r.json()["error"]["message"] == "callback_url must be an absolute http(s) URL"
     assert api.upload(h, callback_url="https://hooks.example.com/cs").status_code == 202
+
+
+@pytest.mark.parametrize("host", ["2130706433", "0x7f000001", "127.1", "0177.0.0.1", "0xa000001", "[::ffff:127.0.0.1]"])
+def test_callback_url_with_loopback_or_private_address_spelt_another_way_is_422(make_api, host):
+    api = make_api(webhook_allow_private=False)
+    _, h = api.new_org()
+    r = api.upload(h, callback_url=f"http://{host}/hook")
+    assert r.status_code == 422
+    assert r.json()["error"]["message"] == "callback_url must not point at a loopback or private address"
+
+
+def test_head_works_wherever_get_does(api):
+    _, h = api.new_org()
+    sid = _done(api, h)
+    share = api.client.post(f"/v1/sessions/{sid}/share", headers=h).json()["url"].removeprefix("http://testserver")
+    paths = ["/healthz", "/readyz", "/openapi.json", "/v1/sessions", f"/v1/sessions/{sid}",
+             f"/v1/sessions/{sid}/transcript", f"/v1/sessions/{sid}/scorecard", f"/v1/sessions/{sid}/scorecard.html",
+             share, "/v1/sessions/ses_unknown"]
+    for path in paths:
+        got, head = api.client.get(path, headers=h), api.client.head(path, headers=h)
+        assert (head.status_code, head.content) == (got.status_code, b""), path
+        assert head.headers["content-type"] == got.headers["content-type"], path
+        assert head.headers["content-length"] == str(len(got.content)), path
+    assert api.client.head(f"/v1/sessions/{sid}").status_code == 401  # auth still applies
+    assert api.client.head(f"/v1/sessions/{sid}/share", headers=h).status_code == 405  # POST only, like GET
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])

@@ -27,8 +27,8 @@ class ParsedForm:
 
 
 class _Sink:
-    def __init__(self, storage: Storage, file_field: str, limit: int) -> None:
-        self.storage, self.file_field, self.limit = storage, file_field, limit
+    def __init__(self, storage: Storage, file_field: str, text_fields: frozenset[str], limit: int) -> None:
+        self.storage, self.file_field, self.text_fields, self.limit = storage, file_field, text_fields, limit
         self.form = ParsedForm()
         self._hname = b""
         self._hvalue = b""
@@ -70,8 +70,17 @@ class _Sink:
             self.form.filename = params.get(b"filename", b"").decode("utf-8", "replace") or None
             self.form.upload = self.storage.open_temp()
             self._to_file = True
+        elif name not in self.text_fields:
+            raise self._unknown(name, b"filename" in params)
         elif len(self.form.fields) >= MAX_FIELDS:
             raise ApiError(400, "bad_request", f"too many form fields (at most {MAX_FIELDS})")
+
+    def _unknown(self, name: str, is_file: bool) -> ApiError:
+        """422 for a part the endpoint does not take, before any of its data is read."""
+        if is_file:
+            return ApiError(422, "validation_error", f"unknown field {name!r}: send the recording as {self.file_field!r}")
+        known = ", ".join((self.file_field, *sorted(self.text_fields)))
+        return ApiError(422, "validation_error", f"unknown field {name!r}; the fields are {known}")
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._to_file:
@@ -91,16 +100,20 @@ class _Sink:
                 raise ApiError(400, "bad_request", f"form field {self._name!r} is not UTF-8") from e
 
 
-async def read_multipart(request: Request, storage: Storage, file_field: str, limit: int) -> ParsedForm:
-    """Parse the request body; the part named ``file_field`` is streamed to a temp file.
+async def read_multipart(
+    request: Request, storage: Storage, file_field: str, text_fields: frozenset[str], limit: int
+) -> ParsedForm:
+    """Parse the request body; the part named ``file_field`` is streamed to a temp file, the
+    parts named in ``text_fields`` are kept as text.
 
-    Raises ApiError 413 over ``limit`` bytes, 415 for a non-multipart body, 400 when malformed.
-    The caller owns (and must commit or discard) ``form.upload``.
+    Raises ApiError 413 over ``limit`` bytes, 415 for a non-multipart body, 400 when
+    malformed, 422 for a part of any other name. The caller owns (and must commit or
+    discard) ``form.upload``.
     """
     ctype, params = parse_options_header(request.headers.get("content-type", ""))
     if ctype != b"multipart/form-data" or b"boundary" not in params:
         raise ApiError(415, "unsupported_media", "the request body must be multipart/form-data with a boundary")
-    sink = _Sink(storage, file_field, limit)
+    sink = _Sink(storage, file_field, text_fields, limit)
     parser = MultipartParser(params[b"boundary"], sink.callbacks())
     try:
         async for chunk in request.stream():

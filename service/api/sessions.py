@@ -37,7 +37,8 @@ from service.api.schemas import (
 from service.auth import Principal
 from service.db import CoachingSession
 from service.errors import ApiError, error_responses
-from service.pipeline import installed_rubric
+from service.pipeline import LeaderChoice, PeopleNames, installed_rubric
+from service.pipeline.scoring import resolve_with_names
 from service.repository import (
     SessionFilter, drop_if_unreferenced, get_session, insert_once, new_session, people_names, person_id,
 )
@@ -46,6 +47,7 @@ from service.storage import StoredFile, probe_audio
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
 COMMON = error_responses(401, 404, 422)
+UPLOAD_FIELDS = frozenset(UploadFields.model_fields)  # the text parts of an upload
 
 
 # --------------------------------------------------------------------------- helpers
@@ -124,7 +126,7 @@ async def create_session(request: Request, ctx: Ctx, caller: Caller, idempotency
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + 64 * 1024:
         raise ApiError(413, "too_large", f"the upload is larger than the limit of {round(limit / 2**20, 2):g} MiB")
-    form = await read_multipart(request, ctx.storage, "file", limit)
+    form = await read_multipart(request, ctx.storage, "file", UPLOAD_FIELDS, limit)
     try:
         if form.upload is None:
             raise ApiError(422, "validation_error", "file: field required")
@@ -187,7 +189,7 @@ async def import_transcript(
         leader=leader, leader_name=leader_name, coachee_name=coachee_name,
         recorded_at=recorded_at, rubric=rubric, callback_url=callback_url,
     ))
-    parsed = await anyio.to_thread.run_sync(_parse_import, text, kind)
+    parsed = await anyio.to_thread.run_sync(_parse_import, text, kind, fields)
     fp = _fingerprint(parsed.text_sha256, fields)
 
     def build(db: Session) -> CoachingSession:
@@ -213,13 +215,16 @@ class _ParsedImport:
     text_sha256: str
 
 
-def _parse_import(text: str, kind: str) -> _ParsedImport:
-    """Parse, serialise and hash an imported transcript. CPU-bound: run it in a worker thread.
-    Raises TranscriptFormatError."""
+def _parse_import(text: str, kind: str, fields: UploadFields) -> _ParsedImport:
+    """Parse, serialise and hash an imported transcript, and check that its leader (the
+    ``leader`` option, else the file's roles.leader) is one of its speakers, as scoring will.
+    CPU-bound: run it in a worker thread. Raises TranscriptFormatError, RolesError."""
     from analysis.inputs import parse_json_transcript, parse_webvtt
     from analysis.transcript_json import transcript_to_dict
 
     transcript, hint = (parse_webvtt(text), None) if kind == "vtt" else parse_json_transcript(text)
+    names = PeopleNames(fields.leader_name, fields.coachee_name)
+    resolve_with_names(transcript, LeaderChoice(fields.leader, hint), names)  # 422 roles_error now, not a failed job
     return _ParsedImport(
         data=transcript_to_dict(transcript), hint=hint, source=transcript.meta.source,
         duration_s=transcript.duration_s, text_sha256=hashlib.sha256(text.encode()).hexdigest(),
