@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from service.api.deps import Ctx
+from service.api.deps import AppContext, Ctx
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger("coachscore.api")
@@ -26,7 +26,7 @@ def readyz(ctx: Ctx) -> JSONResponse:
     return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
 
 
-def _db_ok(ctx) -> bool:
+def _db_ok(ctx: AppContext) -> bool:
     from service.db import current_revision, head_revision
 
     try:
@@ -38,7 +38,7 @@ def _db_ok(ctx) -> bool:
         return False
 
 
-def _storage_ok(ctx) -> bool:
+def _storage_ok(ctx: AppContext) -> bool:
     try:
         probe = ctx.storage.root / "tmp" / ".ready"
         probe.parent.mkdir(parents=True, exist_ok=True)

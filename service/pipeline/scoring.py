@@ -9,7 +9,6 @@ re-transcription) and replaces it.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -19,8 +18,6 @@ from analysis.results import Scorecard
 from analysis.roles import AUTO, resolve_roles
 from analysis.rubric import Rubric
 from analysis.types import Roles, Transcript
-
-log = logging.getLogger(__name__)
 
 RUBRIC_SUFFIX = ".toml"  # what analysis.rubric.parse_rubric reads
 
