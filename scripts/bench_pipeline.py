@@ -85,10 +85,10 @@ def asr_alone(path: Path, config, beam_size: int) -> float:
 
 
 def pipeline_run(path: Path, config, diarization: str):
-    from service.pipeline.audio import transcribe_file
+    from service.pipeline import ModelSet, TranscribeOptions, transcribe
 
     t0 = time.perf_counter()
-    t = transcribe_file(path, config, diarization=diarization, num_speakers=2)
+    t = transcribe(path, TranscribeOptions(diarization), ModelSet(config))
     wall = time.perf_counter() - t0
     return t, wall
 
