@@ -43,11 +43,18 @@ def api_schema(live):
 
 
 def _operations():
-    """Operation labels, read from a throwaway app (collection must not need fixtures)."""
-    from service.app import create_app
+    """Operation labels, read from a throwaway app (collection must not need fixtures) in
+    its own empty home: never the operator's database, and no worker process."""
+    import tempfile
+    from pathlib import Path
 
-    loaded = schemathesis.openapi.from_asgi("/openapi.json", create_app())
-    return sorted(r.ok().label for r in loaded.get_all_operations())
+    from service.app import create_app
+    from service.jobs import NullRunner
+
+    with tempfile.TemporaryDirectory(prefix="coachscore-schema-") as home:
+        app = create_app(make_settings(Path(home), f"sqlite:///{home}/db.sqlite"), runner=NullRunner())
+        loaded = schemathesis.openapi.from_asgi("/openapi.json", app)
+        return sorted(r.ok().label for r in loaded.get_all_operations())
 
 
 @pytest.mark.parametrize("label", _operations())

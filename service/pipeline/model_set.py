@@ -6,16 +6,13 @@ loaded for the process, so a worker or a batch pays for them once."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from models.asr import ASR
-from models.audio_types import Audio
 from models.config import ModelConfig
-from models.diarization.base import Diarizer
 from models.fakes import ScriptedConversation
+from service.pipeline.audio import DiarizerFactory
 from service.settings import Settings
-
-DiarizerFactory = Callable[[str, Audio, ModelConfig], Diarizer]
 
 
 @dataclass(frozen=True)
