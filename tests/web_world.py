@@ -90,3 +90,15 @@ def cheap_hasher(monkeypatch) -> None:
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(passwords, "hasher", lambda: cheap)
     passwords._dummy_hash.cache_clear()
+
+
+class RecordingMailer:
+    """A mailer (settings ``mailer = "web_world:RecordingMailer"``) that keeps what it sends."""
+
+    sent: list[tuple[str, str, str]] = []
+
+    def __init__(self, settings: Any = None) -> None:
+        pass
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        self.sent.append((to, subject, body))
