@@ -95,7 +95,7 @@ def test_a_member_cannot_open_or_list_another_leaders_session(world, tree):
     assert pat.get(f"/sessions/{s['pat']}").status_code == 200
     for other in ("dan", "vera", "mia_private", "globex"):
         r = pat.get(f"/sessions/{s[other]}")
-        assert r.status_code == 404 and "session not found" in r.text
+        assert r.status_code == 404 and "There is no session at this address" in r.text
 
 
 def test_a_manager_sees_their_reports_session_but_not_a_private_one(world, tree):

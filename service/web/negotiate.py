@@ -74,6 +74,16 @@ def _html_or(json_handler: Callable) -> Callable:
     return handler
 
 
+def _plain(status: int, message: str) -> str:
+    """Starlette's reason phrases and the API's "<thing> not found" in words for a person."""
+    lowered = message.lower()
+    if status in PLAIN and lowered in ("not found", "method not allowed"):
+        return PLAIN[status]
+    if status == 404 and lowered.endswith(" not found"):
+        return f"There is no {message[:-10]} at this address, or it is not one you may see."
+    return message
+
+
 def error_page(request: Request, response: Any) -> Response:
     """The HTML page for a JSON error response (its status, message and extra headers)."""
     status = response.status_code
@@ -81,8 +91,7 @@ def error_page(request: Request, response: Any) -> Response:
         message = json.loads(response.body)["error"]["message"]
     except (ValueError, KeyError, TypeError):
         message = "Something went wrong."
-    if status in PLAIN and message.lower() in ("not found", "method not allowed"):
-        message = PLAIN[status]
+    message = _plain(status, message)
     title = TITLES.get(status, "Something went wrong")
     extra = {k: v for k, v in response.headers.items() if k.lower() in ("retry-after", "www-authenticate")}
     return page(request, Visit(), "error.html.j2", status=status, headers=extra, title=title,
