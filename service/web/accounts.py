@@ -115,11 +115,14 @@ def issue_link(db: Session, user: User, purpose: str, ttl_hours: float, *, creat
     return token
 
 
+def link_hours(settings: Any, purpose: str) -> float:
+    """How long a new link for ``purpose`` works, hours (``invite_ttl_hours`` / ``reset_ttl_hours``)."""
+    return settings.invite_ttl_hours if purpose == "invite" else settings.reset_ttl_hours
+
+
 def new_link(db: Session, settings: Any, user: User, purpose: str, created_by: str | None = None) -> str:
-    """A new one-time link (full URL) for ``user``, valid as long as the settings say
-    (``invite_ttl_hours`` / ``reset_ttl_hours``)."""
-    hours = settings.invite_ttl_hours if purpose == "invite" else settings.reset_ttl_hours
-    token = issue_link(db, user, purpose, hours, created_by=created_by)
+    """A new one-time link (full URL on ``public_base_url``) for ``user``."""
+    token = issue_link(db, user, purpose, link_hours(settings, purpose), created_by=created_by)
     return f"{settings.public_base_url.rstrip('/')}/{purpose}/{token}"
 
 

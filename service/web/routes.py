@@ -40,11 +40,15 @@ Web = Annotated[Visit, Depends(get_visit)]
 Ctx = Annotated[AppContext, Depends(get_ctx)]
 
 
-async def _form(request: Request, visit: Visit) -> dict[str, str]:
-    """The posted form's text fields, after checking its CSRF token (403 otherwise)."""
+async def checked_form(request: Request, visit: Web) -> dict[str, str]:
+    """The posted form's text fields, after checking its CSRF token (403 otherwise). Routes
+    taking it stay plain functions, so password hashing runs off the event loop."""
     form = await request.form()
     check_csrf(visit, form.get("csrf_token"))
     return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+Form = Annotated[dict[str, str], Depends(checked_form)]
 
 
 def _viewer(visit: Visit) -> Viewer:
@@ -100,8 +104,7 @@ def signin_page(request: Request, db: Db, visit: Web, ctx: Ctx, next: str = "/ho
 
 
 @router.post("/signin")
-async def signin(request: Request, db: Db, visit: Web, ctx: Ctx) -> Response:
-    form = await _form(request, visit)
+def signin(request: Request, db: Db, visit: Web, ctx: Ctx, form: Form) -> Response:
     _throttle(request)
     s, target = ctx.settings, _safe_next(form.get("next"))
     try:
@@ -118,8 +121,7 @@ async def signin(request: Request, db: Db, visit: Web, ctx: Ctx) -> Response:
 
 
 @router.post("/signout")
-async def signout(request: Request, db: Db, visit: Web) -> Response:
-    await _form(request, visit)
+def signout(request: Request, db: Db, visit: Web, form: Form) -> Response:
     end_session(db, visit)
     db.commit()
     return redirect(request, visit, "/signin")
@@ -136,8 +138,7 @@ def invite_page(token: str, request: Request, db: Db, visit: Web, ctx: Ctx) -> R
 
 
 @router.post("/invite/{token}")
-async def accept_invite(token: str, request: Request, db: Db, visit: Web, ctx: Ctx) -> Response:
-    form = await _form(request, visit)
+def accept_invite(token: str, request: Request, db: Db, visit: Web, ctx: Ctx, form: Form) -> Response:
     return _use_link(request, db, visit, ctx, token, "invite", form)
 
 
@@ -149,8 +150,7 @@ def reset_page(token: str, request: Request, db: Db, visit: Web, ctx: Ctx) -> Re
 
 
 @router.post("/reset/{token}")
-async def complete_reset(token: str, request: Request, db: Db, visit: Web, ctx: Ctx) -> Response:
-    form = await _form(request, visit)
+def complete_reset(token: str, request: Request, db: Db, visit: Web, ctx: Ctx, form: Form) -> Response:
     return _use_link(request, db, visit, ctx, token, "reset", form)
 
 
@@ -176,10 +176,9 @@ def reset_request_page(request: Request, db: Db, visit: Web, ctx: Ctx) -> Respon
 
 
 @router.post("/reset")
-async def reset_request(request: Request, db: Db, visit: Web, ctx: Ctx) -> Response:
+def reset_request(request: Request, db: Db, visit: Web, ctx: Ctx, form: Form) -> Response:
     """Send a reset link through the mailer when the account exists; the page says the same
     either way (it does not tell who has an account)."""
-    form = await _form(request, visit)
     _throttle(request)
     user = accounts.find_user(db, form.get("email", ""))
     if user is not None and user.password_hash is not None:
@@ -189,9 +188,10 @@ async def reset_request(request: Request, db: Db, visit: Web, ctx: Ctx) -> Respo
 
 
 def _send_new_link(db: Session, ctx: AppContext, user: User, purpose: str, created_by: str | None) -> str:
+    """Store a new one-time link (committing), then hand it to the mailer; returns its URL."""
     url = accounts.new_link(db, ctx.settings, user, purpose, created_by)
-    hours = ctx.settings.invite_ttl_hours if purpose == "invite" else ctx.settings.reset_ttl_hours
-    send_link(make_mailer(ctx.settings), user.email, purpose, url, hours)
+    db.commit()
+    send_link(make_mailer(ctx.settings), user.email, purpose, url, accounts.link_hours(ctx.settings, purpose))
     return url
 
 
@@ -219,9 +219,8 @@ def _org_people(db: Session, viewer: Viewer) -> list[Person]:
 
 
 @router.post("/home/invite")
-async def invite(request: Request, db: Db, visit: Web, ctx: Ctx) -> Response:
+def invite(request: Request, db: Db, visit: Web, ctx: Ctx, form: Form) -> Response:
     """Admin: create an account and show its one-time invitation link to copy."""
-    form = await _form(request, visit)
     viewer = _admin(visit)
     org = find_org(db, viewer.org_id)
     try:
@@ -231,22 +230,19 @@ async def invite(request: Request, db: Db, visit: Web, ctx: Ctx) -> Response:
         db.rollback()
         return page(request, visit, "message.html.j2", status=e.status, title="Could not invite", text=e.message)
     url = _send_new_link(db, ctx, user, "invite", created_by=viewer.user_id)
-    db.commit()
     return page(request, visit, "link.html.j2", purpose="invite", email=user.email, url=url,
                 hours=ctx.settings.invite_ttl_hours)
 
 
 @router.post("/home/reset-link")
-async def reset_link(request: Request, db: Db, visit: Web, ctx: Ctx) -> Response:
+def reset_link(request: Request, db: Db, visit: Web, ctx: Ctx, form: Form) -> Response:
     """Admin: a one-time password-reset link for a user of the organisation, to copy."""
-    form = await _form(request, visit)
     viewer = _admin(visit)
     user = accounts.find_user(db, form.get("email", ""))
     if user is None or user.org_id != viewer.org_id:
         return page(request, visit, "message.html.j2", status=404, title="No such account",
                     text="Nobody in your organisation has an account with that email address.")
     url = _send_new_link(db, ctx, user, "reset", created_by=viewer.user_id)
-    db.commit()
     return page(request, visit, "link.html.j2", purpose="reset", email=user.email, url=url,
                 hours=ctx.settings.reset_ttl_hours)
 
