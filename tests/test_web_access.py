@@ -6,17 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from web_world import World, cheap_hasher
+from web_world import World, cheap_hashes, world  # noqa: F401  (fixtures)
 
 
-@pytest.fixture(autouse=True)
-def _cheap(monkeypatch):
-    cheap_hasher(monkeypatch)
-
-
-@pytest.fixture
-def world(api) -> World:
-    return World(api.client.app)
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from test_html_browser import ARGS, ARTIFACTS, CHROMIUM, CONTRAST_JS
+from test_html_browser import ARTIFACTS, CONTRAST_JS, browser  # noqa: F401  (browser: a fixture)
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,17 +85,6 @@ def _wait_ready(base: str, proc: subprocess.Popen, log: Path) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError("the server did not answer /healthz within 60 s")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium to run browser tests")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="python playwright is not installed")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _page(browser, server: str, width: int):

@@ -8,19 +8,12 @@ from datetime import timedelta
 import pytest
 from typer.testing import CliRunner
 
-from web_world import PASSWORD, World, cheap_hasher, csrf_of, sign_in
+from web_world import PASSWORD, World, cheap_hashes, csrf_of, sign_in, world  # noqa: F401  (fixtures)
 
 NEW_PASSWORD = "a much better passphrase"
 
 
-@pytest.fixture(autouse=True)
-def _cheap(monkeypatch):
-    cheap_hasher(monkeypatch)
-
-
-@pytest.fixture
-def world(api) -> World:
-    return World(api.client.app)
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 PASSWORD = "correct horse battery"
@@ -81,7 +82,8 @@ def sign_in(browser: TestClient, email: str, password: str):
                         follow_redirects=False)
 
 
-def cheap_hasher(monkeypatch) -> None:
+@pytest.fixture
+def cheap_hashes(monkeypatch) -> None:
     """argon2 with the smallest parameters (the real ones take ~0.3 s a hash on 2 cores)."""
     from argon2 import PasswordHasher
 
@@ -90,6 +92,12 @@ def cheap_hasher(monkeypatch) -> None:
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(passwords, "hasher", lambda: cheap)
     passwords._dummy_hash.cache_clear()
+
+
+@pytest.fixture
+def world(api) -> World:
+    """Builders on the ``api`` fixture's running app."""
+    return World(api.client.app)
 
 
 class RecordingMailer:
