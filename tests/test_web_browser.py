@@ -140,3 +140,41 @@ def test_sign_in_see_home_sign_out(browser, server, width):
         assert foreign == []
     finally:
         context.close()
+
+
+def test_an_admin_invites_a_director_who_accepts_the_link(browser, server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    context, page, foreign = _page(browser, server, 1280)
+    try:
+        page.goto(f"{server}/signin")
+        page.get_by_label("Email address").fill("vera@acme.test")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_label("Email address", exact=True).fill("dan@acme.test")
+        page.get_by_label("Name").fill("Dan Ortiz")
+        page.get_by_label("Reports to").select_option(label="Vera Okafor")
+        page.get_by_role("button", name="Create invitation link").click()
+        link = page.get_by_label("One-time link").input_value()
+        assert link.startswith(f"{server}/invite/")
+        _check_page(page, 1280)
+        page.screenshot(path=str(ARTIFACTS / "web-invite-link-1280.png"), full_page=True)
+    finally:
+        context.close()
+    context, page, more = _page(browser, server, 375)
+    try:
+        page.goto(link)
+        assert page.get_by_label("Your name").input_value() == "Dan Ortiz"
+        _check_page(page, 375)
+        page.screenshot(path=str(ARTIFACTS / "web-welcome-375.png"), full_page=True)
+        page.get_by_label("New password").fill("dans own passphrase")
+        page.get_by_label("The same password again").fill("dans own passphrase")
+        page.get_by_role("button", name="Create my account").click()
+        assert page.url == f"{server}/home"
+        assert page.get_by_role("heading", level=1).inner_text() == "Hello, Dan Ortiz"
+        assert "No sessions yet" in page.locator("main").inner_text()  # Vera's session is above him
+        assert page.get_by_role("heading", name="Invite someone").count() == 0  # a member
+        page.goto(link)
+        assert "already been used" in page.locator("main").inner_text()
+        assert foreign == more == []
+    finally:
+        context.close()
