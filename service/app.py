@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, *, runner: JobRunner | None = N
     from service.api import health, leaders, sessions, share
     from service.api.docs import install_docs
     from service.errors import install_handlers
+    from service.web import install_web
 
     settings = settings or get_settings()
     app = FastAPI(
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, *, runner: JobRunner | None = N
     install_docs(app)
     for r in (health.router, sessions.router, leaders.router, share.router):
         app.include_router(r)
+    install_web(app, settings)  # web pages for people (service.web, issue 10)
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    false,
     or_,
     select,
 )
@@ -99,6 +101,10 @@ class Person(Base):
     org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # reporting tree (web access, issue 10): the person this one reports to
+    manager_id: Mapped[str | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL", name="fk_people_manager_id"), nullable=True, index=True
+    )
 
 
 class CoachingSession(Base):
@@ -146,6 +152,8 @@ class CoachingSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # a private session (self-review) is seen by its leader only (web access, issue 10)
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Job(Base):
@@ -284,3 +292,56 @@ def recording_in_use(db: Session, relpath: str, *, besides: str | None = None, u
 def person_named(org_id: str, who: str) -> ColumnElement[bool]:
     """Filter: the organisation's person whose name or id is ``who``."""
     return (Person.org_id == org_id) & or_(Person.name == who, Person.id == who)
+
+
+# --------------------------------------------------------------------------- web sign-in (issue 10)
+
+
+class User(Base):
+    """Someone who signs in to the web pages: an email (stored lower-case, unique), an argon2
+    password hash (None until set through an invitation link), a role in one organisation
+    and the person they are (whose sessions, and whose reports' sessions, they see)."""
+
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[str | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), nullable=True, unique=True
+    )
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    role: Mapped[str] = mapped_column(String(20), default="member")  # admin | member
+    failed_signins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebSession(Base):
+    """A browser's server-side session: the cookie holds a random token, the row its
+    SHA-256 (``id``). ``user_id`` is None before sign-in (the session still carries the
+    CSRF token of the sign-in form)."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class OneTimeLink(Base):
+    """An invitation or password-reset link: only the token's SHA-256 is stored; it
+    expires at ``expires_at`` and works once (``used_at``)."""
+
+    __tablename__ = "one_time_links"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # invite | reset
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

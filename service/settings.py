@@ -81,6 +81,23 @@ class Settings(BaseSettings):
         False, description="Allow callback URLs on loopback/private addresses (tests, labs)."
     )
 
+    # --- web sign-in (issue 10) -------------------------------------------------------
+    web_session_hours: float = Field(12.0, gt=0, description="A browser stays signed in this long, hours.")
+    signin_max_failures: int = Field(
+        5, ge=1, description="Wrong passwords in a row that lock an account."
+    )
+    signin_lockout_minutes: float = Field(15.0, gt=0, description="How long a locked account stays locked.")
+    signin_rate_per_minute: int = Field(
+        20, ge=0, description="Sign-in attempts per minute per client address (per process); 0 = off."
+    )
+    invite_ttl_hours: float = Field(72.0, gt=0, description="Lifetime of invitation links, hours.")
+    reset_ttl_hours: float = Field(24.0, gt=0, description="Lifetime of password-reset links, hours.")
+    mailer: str = Field(
+        "service.web.mail:LogMailer",
+        description="module:callable building the mailer for invitation/reset links "
+        "(called with the settings); the default logs the link for an admin to copy.",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

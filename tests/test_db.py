@@ -20,7 +20,9 @@ from service.db import (
     upgrade,
 )
 
-TABLES = {"orgs", "api_keys", "people", "sessions", "jobs", "webhook_deliveries"}
+TABLES = {
+    "orgs", "api_keys", "people", "sessions", "jobs", "webhook_deliveries", "users", "web_sessions", "one_time_links",
+}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -42,11 +44,11 @@ def test_upgrade_creates_the_models_schema_and_is_idempotent(empty_url):
     engine = make_engine(empty_url)
     assert current_revision(engine) is None
     upgrade(empty_url, engine)
-    assert current_revision(engine) == head_revision() == "0001"
+    assert current_revision(engine) == head_revision() == "0002"
     assert TABLES <= set(inspect(engine).get_table_names())
     assert _diff(engine) == []
     upgrade(empty_url, engine)  # second run is a no-op
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == "0002"
     engine.dispose()
 
 

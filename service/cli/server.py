@@ -1,5 +1,5 @@
-"""CLI commands of the REST service: serve, worker, admin create-org/create-key/list-keys/revoke-key,
-db upgrade."""
+"""CLI commands of the REST service: serve, worker, admin create-org/create-key/list-keys/revoke-key/
+create-user, db upgrade."""
 
 from __future__ import annotations
 
@@ -124,6 +124,32 @@ def revoke_key_cmd(key_id: str = typer.Argument(..., help="Key id (key_..., see 
             return
         db.commit()
         typer.echo(f"revoked key {key_id} ({key.name or 'no name'}); requests with it now get 401")
+
+
+@admin.command("create-user")
+def create_user_cmd(
+    org: str = typer.Option(..., "--org", help="Organisation name or id."),
+    email: str = typer.Option(..., "--email", help="Their email address (they sign in with it)."),
+    role: str = typer.Option("member", "--role", help="admin (everything in the organisation) or member."),
+    name: str = typer.Option("", "--name", help="Their name as a leader in recordings (optional)."),
+    new_org: bool = typer.Option(False, "--new-org", help="Create the organisation if it does not exist."),
+) -> None:
+    """Create a web user (the first admin: --role admin) and print a one-time link where
+    they choose their name and password."""
+    from service.auth import create_org, find_org
+    from service.settings import get_settings
+    from service.web.accounts import create_user, new_link
+
+    settings = get_settings()
+    with _db() as db:
+        found = find_org(db, org) if new_org else _org_or_exit(db, org)
+        found = found or _or_exit(lambda: create_org(db, org))
+        user = _or_exit(lambda: create_user(db, found, email, role, name))
+        link = new_link(db, settings, user, "invite")
+        db.commit()
+    typer.echo(link)
+    typer.echo(f"(one-time link for {user.email}, {role} of {found.name}; open it within "
+               f"{settings.invite_ttl_hours:g} hours to choose a password)", err=True)
 
 
 @dbcli.command("upgrade")

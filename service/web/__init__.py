@@ -1,0 +1,24 @@
+"""The web app for people (issue 10): sign-in, invitations, password reset and the pages
+that follow. Server-rendered (Jinja2), no JavaScript needed, assets served from the package.
+
+``install_web(app, settings)`` adds it to the API app; call it after the JSON error handlers
+are installed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def install_web(app: Any, settings: Any) -> None:
+    """Mount the pages, their static files and the HTML error pages on ``app``."""
+    from fastapi.staticfiles import StaticFiles
+
+    from service.ratelimit import RateLimiter
+    from service.web.negotiate import install_html_errors
+    from service.web.routes import router
+    from service.web.templating import HERE, STATIC_URL
+
+    app.state.web_limiter = RateLimiter(settings.signin_rate_per_minute)
+    app.mount(STATIC_URL, StaticFiles(directory=str(HERE / "static")), name="web-static")
+    app.include_router(router)
+    install_html_errors(app)

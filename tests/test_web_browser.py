@@ -1,0 +1,180 @@
+"""The sign-in flow in real headless Chromium (Debian's, as in test_html_browser) against a
+real server process (uvicorn on a free 127.0.0.1 port, SQLite), with JavaScript off: sign
+in, see home, sign out. Screenshots at 1280 and 375 px go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from test_html_browser import ARTIFACTS, CONTRAST_JS, browser  # noqa: F401  (browser: a fixture)
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "correct horse battery"
+TEXT = "p, li, h1, h2, label, a, button, span, b, option"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _seed(home: Path) -> None:
+    """A migrated database with Acme, admin Vera (a VP) and one scored session she leads."""
+    from service.auth import create_org
+    from service.db import CoachingSession, Person, User, make_engine, make_sessionmaker, new_id, upgrade
+    from service.web.passwords import hash_password
+
+    url = f"sqlite:///{home / 'data' / 'coachscore.db'}"
+    engine = make_engine(url)
+    upgrade(url, engine)
+    with make_sessionmaker(engine)() as db:
+        org = create_org(db, "Acme")
+        vera, marcus = (Person(id=new_id("per"), org_id=org.id, name=n) for n in ("Vera Okafor", "Marcus Lee"))
+        db.add_all([vera, marcus])
+        db.flush()
+        db.add(User(id=new_id("usr"), org_id=org.id, email="vera@acme.test", role="admin", person_id=vera.id,
+                    password_hash=hash_password(PASSWORD), failed_signins=0))
+        db.add(CoachingSession(id=new_id("ses"), org_id=org.id, leader_id=vera.id, coachee_id=marcus.id,
+                               status="done", stage_timings={}, overall_score=71.4, scorecard_html="<p>card</p>"))
+        db.commit()
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("webhome")
+    _seed(home)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COACHSCORE_HOME": str(home), "COACHSCORE_EMBEDDED_WORKER": "false",
+           "COACHSCORE_PUBLIC_BASE_URL": base, "COACHSCORE_PIPELINE_FACTORY": "service.processing:fake_pipeline"}
+    env.pop("COACHSCORE_DATABASE_URL", None)
+    log = open(home / "server.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app", "--host", "127.0.0.1",
+         "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_ready(base, proc, home / "server.log")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+def _wait_ready(base: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the server exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("the server did not answer /healthz within 60 s")
+
+
+def _page(browser, server: str, width: int):
+    context = browser.new_context(viewport={"width": width, "height": 900}, java_script_enabled=False)
+    page = context.new_page()
+    foreign: list[str] = []
+    page.on("request", lambda r: r.url.startswith(server) or foreign.append(r.url))
+    return context, page, foreign
+
+
+def _check_page(page, width: int) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.evaluate(CONTRAST_JS, TEXT) == []
+    unlabeled = page.evaluate("""() => [...document.querySelectorAll('input:not([type=hidden]), select')]
+        .filter(e => !(e.labels && e.labels.length)).map(e => e.name)""")
+    assert unlabeled == []
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_sign_in_see_home_sign_out(browser, server, width):
+    ARTIFACTS.mkdir(exist_ok=True)
+    context, page, foreign = _page(browser, server, width)
+    try:
+        page.goto(f"{server}/")
+        assert page.url == f"{server}/signin"
+        _check_page(page, width)
+        page.screenshot(path=str(ARTIFACTS / f"web-signin-{width}.png"), full_page=True)
+        assert page.evaluate("document.activeElement.id") == "email"  # keyboard only from here
+        page.keyboard.type("vera@acme.test")
+        page.keyboard.press("Tab")
+        page.keyboard.type("a wrong password")
+        page.keyboard.press("Enter")
+        page.wait_for_load_state()
+        assert page.get_by_role("alert").inner_text() == "The email address or password is wrong."
+        page.screenshot(path=str(ARTIFACTS / f"web-signin-error-{width}.png"), full_page=True)
+        assert page.evaluate("document.activeElement.id") == "password"  # the email is kept
+        page.keyboard.type(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        assert page.url == f"{server}/home"
+        assert page.get_by_role("heading", level=1).inner_text() == "Hello, Vera Okafor"
+        assert page.get_by_role("link", name="Vera Okafor with Marcus Lee").is_visible()
+        assert "Score 71" in page.locator("li.session").inner_text()
+        _check_page(page, width)
+        page.screenshot(path=str(ARTIFACTS / f"web-home-{width}.png"), full_page=True)
+        page.get_by_role("button", name="Sign out").click()
+        assert page.url == f"{server}/signin"
+        page.goto(f"{server}/home")
+        assert page.url == f"{server}/signin?next=/home"
+        page.goto(f"{server}/no-such-page")
+        assert page.get_by_role("heading", level=1).inner_text() == "Not found"
+        _check_page(page, width)
+        page.screenshot(path=str(ARTIFACTS / f"web-404-{width}.png"), full_page=True)
+        assert foreign == []
+    finally:
+        context.close()
+
+
+def test_an_admin_invites_a_director_who_accepts_the_link(browser, server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    context, page, foreign = _page(browser, server, 1280)
+    try:
+        page.goto(f"{server}/signin")
+        page.get_by_label("Email address").fill("vera@acme.test")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_label("Email address", exact=True).fill("dan@acme.test")
+        page.get_by_label("Name").fill("Dan Ortiz")
+        page.get_by_label("Reports to").select_option(label="Vera Okafor")
+        page.get_by_role("button", name="Create invitation link").click()
+        link = page.get_by_label("One-time link").input_value()
+        assert link.startswith(f"{server}/invite/")
+        _check_page(page, 1280)
+        page.screenshot(path=str(ARTIFACTS / "web-invite-link-1280.png"), full_page=True)
+    finally:
+        context.close()
+    context, page, more = _page(browser, server, 375)
+    try:
+        page.goto(link)
+        assert page.get_by_label("Your name").input_value() == "Dan Ortiz"
+        _check_page(page, 375)
+        page.screenshot(path=str(ARTIFACTS / "web-welcome-375.png"), full_page=True)
+        page.get_by_label("New password").fill("dans own passphrase")
+        page.get_by_label("The same password again").fill("dans own passphrase")
+        page.get_by_role("button", name="Create my account").click()
+        assert page.url == f"{server}/home"
+        assert page.get_by_role("heading", level=1).inner_text() == "Hello, Dan Ortiz"
+        assert "No sessions yet" in page.locator("main").inner_text()  # Vera's session is above him
+        assert page.get_by_role("heading", name="Invite someone").count() == 0  # a member
+        page.goto(link)
+        assert "already been used" in page.locator("main").inner_text()
+        assert foreign == more == []
+    finally:
+        context.close()
