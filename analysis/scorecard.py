@@ -175,5 +175,5 @@ def _prompt(p: DebriefPrompt) -> dict[str, Any]:
 
 def _sentence(s: Sentence) -> dict[str, Any]:
     return {"index": s.index, "speaker": s.speaker, "start": _r(s.start), "end": _r(s.end),
-            "text": s.text, "act": s.act.value, "rule": s.rule, "turn_index": s.turn_index,
+            "text": s.text, "act": s.act.value, "rule": s.rule.code(), "turn_index": s.turn_index,
             "source_index": s.source_index, "grow": s.grow.value if s.grow else None}

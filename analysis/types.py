@@ -203,10 +203,53 @@ class GrowStage(str, Enum):
 
 
 @dataclass(frozen=True)
+class RuleResult:
+    """What decided a sentence's act (transparency).
+
+    ``name``: the rule (``analysis.acts.rules``), or "model" when the trained layer chose
+    the act itself; ``evidence``: the words (normalised, lower case) that triggered the
+    rule, None when the whole sentence is the evidence. When the trained layer changed
+    the rules' act, ``replaced`` is what the rules said and ``probability`` the model's
+    P(question) (question/not a question) or P(open) (open/closed) behind the change;
+    ``open_probability`` is P(open) of a statement it made a question.
+    """
+
+    name: str
+    act: Act
+    evidence: str | None = None
+    probability: float | None = None
+    open_probability: float | None = None
+    replaced: "RuleResult | None" = None
+
+    @property
+    def verdict(self) -> str | None:
+        """The trained layer's change: "question", "not_question", "open", "closed"; else None."""
+        if self.replaced is None:
+            return None
+        if self.replaced.act.is_question:
+            if not self.act.is_question:
+                return "not_question"
+            return "open" if self.act is Act.OPEN_QUESTION else "closed"
+        return "question"
+
+    def code(self) -> str:
+        """The compact string of the scorecard JSON's ``rule`` field, e.g. "wh_start_open",
+        "model:open p=0.71 (was wh_start_fact)"; the scorecard page never shows it."""
+        verdict, replaced = self.verdict, self.replaced
+        if verdict is None or replaced is None:
+            return self.name
+        head = f"model:{verdict} p={self.probability or 0.0:.2f}"
+        if verdict == "question":
+            head += f" open p={self.open_probability or 0.0:.2f}"
+        tail = f" {self.name}" if verdict == "not_question" else ""
+        return f"{head} (was {replaced.code()}){tail}"
+
+
+@dataclass(frozen=True)
 class Sentence:
     """One sentence of a turn with its act (every sentence gets exactly one act).
 
-    ``rule`` names the rule or feature that decided the act (transparency);
+    ``rule`` records what decided the act (transparency);
     ``grow`` is the GROW stage of a leader question, if any.
     """
 
@@ -217,7 +260,7 @@ class Sentence:
     text: str
     turn_index: int
     act: Act
-    rule: str
+    rule: RuleResult
     source_index: int | None = None
     grow: GrowStage | None = None
 

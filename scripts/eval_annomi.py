@@ -149,7 +149,7 @@ def run_variant(
 
 def _show_error(gold: bool, pred: bool, sents: list[Sentence]) -> None:
     kind = "FN" if gold else "FP"
-    print(kind, " | ".join(f"[{s.act.value}:{s.rule}] {s.text}" for s in sents))
+    print(kind, " | ".join(f"[{s.act.value}:{s.rule.code()}] {s.text}" for s in sents))
 
 
 # ------------------------------------------------------------------ AUC

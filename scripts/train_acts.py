@@ -98,7 +98,7 @@ def build_rows(csv: Path, limit: int | None, use_spacy: bool) -> list[Row]:
 
 
 def _turn_rows(cid, variant, ti, gold, sents, turn_text, prev, nxt) -> list[Row]:
-    ctxs = turn_contexts([(s.text, s.act, s.rule) for s in sents], turn_text, prev, nxt)
+    ctxs = turn_contexts([(s.text, s.act, s.rule.name) for s in sents], turn_text, prev, nxt)
     gq, sub = gold["question_exists"] == "True", gold["question_subtype"]
     yq = _sentence_targets(gq, sents)
     return [

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import jinja2
 
+from analysis.acts import explain_act
 from analysis.results import (
     DimensionScore,
     Reliability,
@@ -224,7 +225,7 @@ class Row:
     new_turn: bool
     act: str
     act_label: str
-    rule: str
+    rule: str  # plain-English explanation of what decided the act
     grow: str | None
     text: str
     rescue: int | None
@@ -446,7 +447,7 @@ def _rows(sc: Scorecard, people: _People) -> tuple[Row, ...]:
         new_turn = prev is None or (s.speaker, s.turn_index) != (prev.speaker, prev.turn_index)
         rows.append(Row(
             s.index, f"s-{s.index}", format_clock(s.start), iso_duration(s.start), people.name(s.speaker),
-            people.role(s.speaker), new_turn, act, act_label(s.act), s.rule,
+            people.role(s.speaker), new_turn, act, act_label(s.act), explain_act(s.rule),
             s.grow.value.capitalize() if s.grow else None, s.text, rescue, part,
         ))
         prev = s

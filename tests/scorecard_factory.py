@@ -22,7 +22,7 @@ from analysis.results import (
     Score,
     Scorecard,
 )
-from analysis.types import SCORECARD_SCHEMA, Act, Confidence, GrowStage, Roles, Sentence
+from analysis.types import SCORECARD_SCHEMA, Act, Confidence, GrowStage, Roles, RuleResult, Sentence
 
 LEADER, COACHEE = "S0", "S1"
 SECONDS_PER_WORD = 0.42
@@ -102,8 +102,8 @@ def build_sentences(script: tuple[Line, ...] = SCRIPT) -> tuple[Sentence, ...]:
     return tuple(out)
 
 
-def _rule(act: Act) -> str:
-    return {A.OPEN_QUESTION: "wh-word start", A.ADVICE: "modal 'should' + you"}.get(act, "default")
+def _rule(act: Act) -> RuleResult:
+    return RuleResult({A.OPEN_QUESTION: "wh_start_open", A.ADVICE: "modal_you_should"}.get(act, "default_statement"), act)
 
 
 def timeline_of(sentences: tuple[Sentence, ...]) -> tuple[tuple[str, float, float], ...]:

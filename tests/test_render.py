@@ -308,7 +308,8 @@ def test_evidence_links_only_to_sentences_that_exist_and_acts_name_their_rule():
     best = dataclasses.replace(sc.best_question, evidence=(stray,))
     html = render_scorecard_html(dataclasses.replace(sc, best_question=best))
     assert 'href="#s-999"' not in html and "Marcus Lee at 00:10" in html
-    assert '<span class="act act-advice" title="Decided by: modal &#39;should&#39; + you">Advice</span>' in html
+    assert '<span class="act act-advice" title="Decided by: &#39;You should/need to/might want to&#39;">Advice</span>' in html
+    assert "modal_you_should" not in html and "wh_start_open" not in html  # never the raw rule name
 
 
 def test_debrief_prefill_is_shown_as_given(real):

@@ -10,9 +10,13 @@ change a rule result), ``label`` (``label_transcript``: a whole transcript), and
 
 from __future__ import annotations
 
-from analysis.acts.explain import describe_rule
+from analysis.acts.explain import describe_name, describe_rule, explain_act
 from analysis.acts.label import label_transcript
 from analysis.acts.layer import is_strong_rule, open_flip_allowed
 from analysis.acts.rules import classify_sentence
+from analysis.types import RuleResult
 
-__all__ = ["classify_sentence", "describe_rule", "is_strong_rule", "label_transcript", "open_flip_allowed"]
+__all__ = [
+    "RuleResult", "classify_sentence", "describe_name", "describe_rule", "explain_act", "is_strong_rule", "label_transcript",
+    "open_flip_allowed",
+]

@@ -1,8 +1,8 @@
-"""Plain-English explanations of the rule names (and trained-layer flips) of ``rules``."""
+"""Plain-English explanations of the rule results (and trained-layer flips) of ``rules``."""
 
 from __future__ import annotations
 
-import re
+from analysis.types import RuleResult
 
 
 # ------------------------------------------------------------------ rule descriptions
@@ -51,7 +51,6 @@ _SUFFIX_TEXT = {
 }
 
 
-_MODEL_RULE = re.compile(r"^model:(\w+) p=([\d.]+)(?: open p=[\d.]+)? \(was ([^)]*)\)(?: (\S+))?$")
 _MODEL_VERDICT = {
     "open": "an open question",
     "closed": "a closed question",
@@ -60,18 +59,22 @@ _MODEL_VERDICT = {
 }
 
 
-def describe_rule(rule: str) -> str:
-    """A plain-English explanation of a rule name from ``classify_sentence`` or of a flip
-    by the trained layer ("model:open p=0.71 (was wh_start_fact)")."""
-    m = _MODEL_RULE.match(rule)
-    if m:
-        verdict = _MODEL_VERDICT.get(m.group(1), m.group(1))
-        prob = "P(open)" if m.group(1) in ("open", "closed") else "P(question)"
-        then = f"; now: {describe_rule(m.group(4))}" if m.group(4) else ""
-        return (
-            f"a small trained model judged it {verdict} ({prob}={m.group(2)}); "
-            f"the rule said: {describe_rule(m.group(3))}{then}"
-        )
+def describe_rule(result: RuleResult) -> str:
+    """A plain-English explanation of what decided a sentence's act: the rule, or the
+    trained layer's change with its probability and what the rule had said."""
+    verdict, replaced = result.verdict, result.replaced
+    if verdict is None or replaced is None:
+        return describe_name(result.name)
+    prob = "P(open)" if verdict in ("open", "closed") else "P(question)"
+    then = f"; now: {describe_name(result.name)}" if verdict == "not_question" else ""
+    return (
+        f"a small trained model judged it {_MODEL_VERDICT[verdict]} ({prob}={result.probability or 0.0:.2f}); "
+        f"the rule said: {describe_rule(replaced)}{then}"
+    )
+
+
+def describe_name(rule: str) -> str:
+    """A plain-English explanation of a rule name from ``classify_sentence``."""
     text, name = "", rule
     if name.startswith("leading_"):
         text, name = "carries the leader's own solution; ", name[len("leading_"):]
@@ -85,3 +88,13 @@ def describe_rule(rule: str) -> str:
     if name not in _RULE_TEXT:
         return rule  # unknown rule: shown as is
     return text + _RULE_TEXT[name] + suffix
+
+
+def explain_act(result: RuleResult) -> str:
+    """What the scorecard shows for a sentence's act: the explanation, and the words that
+    triggered the rule when there are some."""
+    text = describe_rule(result)
+    if result.evidence and result.replaced is None:
+        text += f' (the words "{result.evidence}")'
+    first = next((i for i, c in enumerate(text) if c.isalpha()), 0)
+    return text[:first] + text[first:first + 1].upper() + text[first + 1:]

@@ -10,7 +10,7 @@ from analysis.acts.model import ActsModel, load_model, turn_contexts
 from analysis.acts.rules import classify_sentence
 from analysis.grow import grow_stage
 from analysis.sentences import features, split_turn_timed
-from analysis.types import Act, Sentence, Transcript, Turn
+from analysis.types import Act, RuleResult, Sentence, Transcript, Turn
 
 
 # ------------------------------------------------------------------ transcripts
@@ -24,7 +24,7 @@ def label_transcript(
     With ``nlp`` (a spaCy Language) turns are parsed once with ``nlp.pipe``. With
     ``use_model`` (and the packaged model file present) the trained layer of
     ``analysis.acts.model`` may flip question/non-question and open/closed on leader
-    sentences whose rule is not strong; the flip is recorded in ``rule`` ("model:...").
+    sentences whose rule is not strong; the flip is recorded in ``rule.replaced``.
     """
     turns = transcript.turns
     docs: Iterable[Any] = [None] * len(turns)
@@ -58,7 +58,7 @@ def _label_turn(
     spans = [
         doc.char_span(s.char_start, s.char_end, alignment_mode="expand") if doc is not None else None for s in timed
     ]
-    labels: list[tuple[Act, str]] = []
+    labels: list[RuleResult] = []
     for k, (s, span) in enumerate(zip(timed, spans)):
         labels.append(
             classify_sentence(
@@ -72,14 +72,14 @@ def _label_turn(
                 ends_turn=k == len(timed) - 1,
             )
         )
-        prev_act = labels[-1][0]
+        prev_act = labels[-1].act
     if is_leader and model is not None and timed:
-        sents = [(s.text, a, r) for s, (a, r) in zip(timed, labels)]
+        sents = [(s.text, r.act, r.name) for s, r in zip(timed, labels)]
         ctxs = turn_contexts(sents, turn.text, prev_text, next_other.text if next_other is not None else None)
-        labels = [model_layer(c, span, model) for c, span in zip(ctxs, spans)]
+        labels = [model_layer(c, r, span, model) for c, r, span in zip(ctxs, labels, spans)]
     out: list[Sentence] = []
-    for s, (act, rule) in zip(timed, labels):
-        grow = grow_stage(s.text) if is_leader and act.is_question else None
+    for s, rule in zip(timed, labels):
+        grow = grow_stage(s.text) if is_leader and rule.act.is_question else None
         out.append(
             Sentence(
                 index=first_index + len(out),
@@ -88,7 +88,7 @@ def _label_turn(
                 end=s.end,
                 text=s.text,
                 turn_index=ti,
-                act=act,
+                act=rule.act,
                 rule=rule,
                 source_index=turn.source_index,
                 grow=grow,

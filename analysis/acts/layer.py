@@ -3,13 +3,14 @@ model may change, and the flip itself, recorded in the sentence's rule."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from analysis.acts.model import ActsModel, SentenceContext, sentence_features
 from analysis.acts.patterns import rx
-from analysis.acts.rules import leader_statement
+from analysis.acts.rules import leader_statement, rule_result
 from analysis.sentences import features
-from analysis.types import Act
+from analysis.types import Act, RuleResult
 
 
 # ------------------------------------------------------------------ trained layer
@@ -38,8 +39,9 @@ def is_strong_rule(text: str, act: Act, rule: str) -> bool:
     return form is not None and features(text).qmark
 
 
-def model_layer(ctx: SentenceContext, span: Any, model: ActsModel) -> tuple[Act, str]:
-    """The rule result, or the model's flip when it is confident and the rule allows it."""
+def model_layer(ctx: SentenceContext, result: RuleResult, span: Any, model: ActsModel) -> RuleResult:
+    """The rule result, or the model's flip when it is confident and the rule allows it
+    (the flip keeps the rule result it replaced)."""
     act, rule = ctx.act, ctx.rule
     strong = is_strong_rule(ctx.text, act, rule)
     may_open = act in _OPEN_CLOSED and open_flip_allowed(ctx.text, rule, strong)
@@ -47,26 +49,27 @@ def model_layer(ctx: SentenceContext, span: Any, model: ActsModel) -> tuple[Act,
         act.is_question and model.down is not None or act in _FLIPPABLE_STATEMENTS and model.up is not None
     )
     if not (may_open or may_flip):
-        return act, rule
+        return result
     feats = sentence_features(ctx)
     if not strong and act.is_question and model.down is not None:
         p = model.down.prob(feats)
         if p < model.q_low:
-            new_act, new_rule = leader_statement(features(ctx.text), span, ctx.prev_other)
-            return new_act, f"model:not_question p={p:.2f} (was {rule}) {new_rule}"
+            f = features(ctx.text)
+            new = rule_result(*leader_statement(f, span, ctx.prev_other), f)
+            return replace(new, probability=p, replaced=result)
     if not strong and act in _FLIPPABLE_STATEMENTS and model.up is not None:
         p = model.up.prob(feats)
         if p > model.q_high:
             po = model.open.prob(feats)
             new_act = Act.OPEN_QUESTION if po >= 0.5 else Act.CLOSED_QUESTION
-            return new_act, f"model:question p={p:.2f} open p={po:.2f} (was {rule})"
+            return RuleResult("model", new_act, None, p, po, result)
     if may_open:
         po = model.open.prob(feats)
         if act is Act.CLOSED_QUESTION and po > model.open_high:
-            return Act.OPEN_QUESTION, f"model:open p={po:.2f} (was {rule})"
+            return RuleResult("model", Act.OPEN_QUESTION, result.evidence, po, replaced=result)
         if act is Act.OPEN_QUESTION and po < model.open_low:
-            return Act.CLOSED_QUESTION, f"model:closed p={po:.2f} (was {rule})"
-    return act, rule
+            return RuleResult("model", Act.CLOSED_QUESTION, result.evidence, po, replaced=result)
+    return result
 
 
 _OPEN_CLOSED = (Act.OPEN_QUESTION, Act.CLOSED_QUESTION)
