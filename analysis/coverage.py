@@ -9,7 +9,7 @@ from itertools import combinations
 from analysis.evidence import metric, mmss, of_sentence
 from analysis.floors import Conversation
 from analysis.reliability import Signals, reliability
-from analysis.results import GrowCoverage, GrowStageCoverage, Metric
+from analysis.results import GrowCoverage, GrowStageCoverage, Measurement
 from analysis.types import GrowStage
 
 STAGES = (GrowStage.GOAL, GrowStage.REALITY, GrowStage.OPTIONS, GrowStage.WILL)
@@ -49,10 +49,9 @@ def _order(stages: tuple[GrowStageCoverage, ...]) -> tuple[bool, str]:
     return False, f"out of order: {sequence}"
 
 
-def grow_metric(conv: Conversation, sig: Signals, cov: GrowCoverage) -> Metric:
+def grow_metric(conv: Conversation, sig: Signals, cov: GrowCoverage) -> Measurement:
     covered = [c for c in cov.stages if c.covered]
     return metric(
-        "grow_stages_covered", "GROW stages covered", len(covered), "count",
-        reliability(sig, "text"), "4 of 4, in order",
+        "grow_stages_covered", len(covered), reliability(sig, "text"),
         [c.question for c in covered if c.question is not None], cov.order_detail,
     )

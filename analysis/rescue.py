@@ -18,7 +18,7 @@ from analysis.evidence import metric, of_sentence
 from analysis.floors import Conversation, Floor
 from analysis.interruptions import Interruption
 from analysis.reliability import Signals, reliability
-from analysis.results import Evidence, Metric, RescueMoment
+from analysis.results import Evidence, Measurement, RescueMoment
 from analysis.types import RESCUE_ACTS, Act, Sentence
 
 CueFn = Callable[[str], "str | None"]
@@ -140,14 +140,15 @@ def alternative_for(act: Act, cue_kind: str | None) -> str:
     return DEFAULT_ALTERNATIVE
 
 
-def rescue_metrics(conv: Conversation, sig: Signals, rescues: Sequence[RescueMoment]) -> tuple[Metric, ...]:
+def rescue_metrics(
+    conv: Conversation, sig: Signals, rescues: Sequence[RescueMoment]
+) -> tuple[Measurement, ...]:
     rel = reliability(sig, "all")
     minutes10 = max(conv.transcript.duration_s, 60.0) / 600.0
     ev = [r.response for r in rescues]
     return (
-        metric("rescue_count", "Rescue moments", len(rescues), "count", rel, "0", ev),
-        metric("rescues_per_10_min", "Rescues per 10 minutes", len(rescues) / minutes10,
-               "per_10_min", rel, "0", detail="rescue moments per 10 minutes of recording"),
-        metric("first_rescue_at_s", "First rescue at", rescues[0].time if rescues else None,
-               "s", rel, evidence=ev[:1]),
+        metric("rescue_count", len(rescues), rel, ev),
+        metric("rescues_per_10_min", len(rescues) / minutes10, rel,
+               detail="rescue moments per 10 minutes of recording"),
+        metric("first_rescue_at_s", rescues[0].time if rescues else None, rel, evidence=ev[:1]),
     )

@@ -29,6 +29,18 @@ class Reliability:
 
 
 @dataclass(frozen=True)
+class Measurement:
+    """A metric's value as a metric function computes it; the registry
+    (``analysis.metrics``) adds its label, unit and the rubric's target."""
+
+    key: str
+    value: float | None
+    reliability: Reliability
+    evidence: tuple[Evidence, ...] = ()
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class Metric:
     """One measured value. ``value`` is None when it is undefined for this recording
     (e.g. open-question share with no questions); ``target`` is human-readable."""
@@ -131,6 +143,7 @@ class Scorecard:
     debrief: tuple[DebriefPrompt, ...]
     timeline: tuple[tuple[str, float, float], ...]  # (speaker, start, end) speech segments
     generated_by: str = "coachscore"
+    silences: tuple[tuple[float, float], ...] = ()  # (start, end) gaps between anyone's speech
 
     def metric(self, key: str) -> Metric:
         for m in self.metrics:

@@ -22,7 +22,8 @@ from analysis.results import (
     Score,
     Scorecard,
 )
-from analysis.types import SCORECARD_SCHEMA, Act, Confidence, GrowStage, Roles, RuleResult, Sentence
+from analysis.timing import silences
+from analysis.types import SCORECARD_SCHEMA, Act, Confidence, GrowStage, Roles, RuleResult, Segment, Sentence
 
 LEADER, COACHEE = "S0", "S1"
 SECONDS_PER_WORD = 0.42
@@ -115,6 +116,11 @@ def timeline_of(sentences: tuple[Sentence, ...]) -> tuple[tuple[str, float, floa
         else:
             segs.append((s.speaker, s.start, s.end))
     return tuple(segs)
+
+
+def silences_of(timeline: tuple[tuple[str, float, float], ...]) -> tuple[tuple[float, float], ...]:
+    """The analysis' silences between these speech segments."""
+    return tuple((g.start, g.end) for g in silences([Segment(*t) for t in timeline]))
 
 
 def ev(s: Sentence, note: str = "") -> Evidence:
@@ -213,6 +219,7 @@ def realistic_scorecard() -> Scorecard:
             DebriefPrompt("If you could redo one moment, what would you change?", s[28].text),
         ),
         timeline=timeline_of(s),
+        silences=silences_of(timeline_of(s)),
     )
 
 
@@ -248,4 +255,5 @@ def degenerate_scorecard() -> Scorecard:
         focus="",
         debrief=(DebriefPrompt("What did you notice about the coachee's reaction?"),),
         timeline=timeline_of(s),
+        silences=silences_of(timeline_of(s)),
     )

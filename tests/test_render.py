@@ -22,7 +22,7 @@ from service.render import (
     format_metric_value,
     render_scorecard_html,
 )
-from scorecard_factory import degenerate_scorecard, realistic_scorecard
+from scorecard_factory import degenerate_scorecard, realistic_scorecard, silences_of
 
 ROOT = Path(__file__).resolve().parents[1]
 VOID = {"meta", "link", "br", "img", "input", "hr", "area", "base", "col", "embed", "source", "track", "wbr"}
@@ -321,6 +321,15 @@ def test_debrief_prefill_is_shown_as_given(real):
 def test_silences_are_gaps_between_anyones_speech_even_with_overlap():
     sc = realistic_scorecard()
     segs = (("S0", 1.0, 10.0), ("S1", 4.0, 6.0), ("S1", 11.0, 20.0), ("S0", 19.0, 21.0), ("S1", 24.5, 30.0))
-    view = build_page(dataclasses.replace(sc, timeline=segs, duration_s=30.0)).timeline
+    view = build_page(dataclasses.replace(sc, timeline=segs, silences=silences_of(segs), duration_s=30.0)).timeline
     assert [s.title for s in view.silences] == ["Silence 3.5 s at 00:21"]  # 10-11 is under 2 s
     assert "1 silence of 2 s or more, the longest 3.5 s at 00:21" in view.summary
+
+
+def test_the_timeline_reads_talk_share_and_silences_from_the_analysis():
+    sc = realistic_scorecard()
+    talk = next(m for m in sc.metrics if m.key == "leader_talk_share")
+    metrics = tuple(dataclasses.replace(m, value=0.61) if m is talk else m for m in sc.metrics)
+    view = build_page(dataclasses.replace(sc, metrics=metrics, silences=((30.0, 34.5), (50.0, 51.0)))).timeline
+    assert "spoke 61% of the speech time" in view.summary and "39%" in view.summary
+    assert [s.title for s in view.silences] == ["Silence 4.5 s at 00:30"]  # 1 s is not drawn
