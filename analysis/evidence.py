@@ -39,7 +39,3 @@ def metric(
     rounded = None if value is None else round(float(value), 4)
     return Measurement(key, rounded, reliability, items, detail)
 
-
-def mmss(t: float) -> str:
-    t = max(0, int(round(t)))
-    return f"{t // 60}:{t % 60:02d}"

@@ -23,20 +23,20 @@ def question_metrics(conv: Conversation, sig: Signals) -> tuple[Measurement, ...
     opens = [s for s in questions if s.act is Act.OPEN_QUESTION]
     directive = [s for s in said if s.act in RESCUE_ACTS]
     rel = reliability(sig, "text")
-    counts = Counter(s.act.value for s in leader)
+    counts = Counter(s.act for s in leader)
     ratio = len(questions) / max(1, len(statements)) if said else None
     return (
         metric("question_statement_ratio", ratio,
                with_sample(rel, len(said), 5, "leader sentences"),
-               [of_sentence(s, s.act.value) for s in questions],
-               f"{len(questions)} questions, {len(statements)} statements "
-               f"({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})"),
+               [of_sentence(s, s.act.label.lower()) for s in questions],
+               f"{len(questions)} questions, {len(statements)} statements: "
+               + ", ".join(a.counted(counts[a]) for a in Act if counts[a] and a is not Act.BACKCHANNEL)),
         metric("open_question_share", len(opens) / len(questions) if questions else None,
                with_sample(rel, len(questions), 3, "questions"),
                [of_sentence(s, "open") for s in opens], f"{len(opens)} of {len(questions)} questions"),
         metric("directive_share", len(directive) / len(said) if said else None, rel,
-               [of_sentence(s, s.act.value) for s in directive],
+               [of_sentence(s, s.act.label.lower()) for s in directive],
                f"{len(directive)} of {len(said)} leader sentences"),
-        metric("leader_backchannels", counts.get("backchannel", 0), rel,
+        metric("leader_backchannels", counts[Act.BACKCHANNEL], rel,
                detail="short acknowledgements, not counted as statements"),
     )

@@ -109,12 +109,16 @@ class Score:
 
 @dataclass(frozen=True)
 class Moment:
-    """A highlighted moment (best question, redo moment) with an optional alternative."""
+    """A highlighted moment (best question, redo moment) with an optional alternative.
+    ``at``: when the leader's part of it starts (seconds); ``metric``: the metric whose
+    problem it shows (a rescue: "rescues_per_10_min"), "" for none."""
 
     title: str
     evidence: tuple[Evidence, ...]
     explanation: str
     alternative: str | None = None
+    at: float | None = None
+    metric: str = ""
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from analysis.errors import RubricError
-from analysis.metrics import SPECS
-from analysis.results import DimensionScore, Metric, Score
-from analysis.units import format_metric_value
+from analysis.metrics import SPECS, meets_target
+from analysis.results import DimensionScore, Metric, Moment, Score
+from analysis.units import format_clock, format_metric_value
 
 DEFAULT_RUBRIC = "rubric-default.toml"
 
@@ -52,6 +52,7 @@ class Dimension:
     if_missing: float
     focus: str
     also: tuple[Criterion, ...] = ()
+    focus_moment: str = ""  # the focus, told with the redo moment when it shows this dimension
 
     @property
     def criteria(self) -> tuple[Criterion, ...]:
@@ -104,8 +105,10 @@ def parse_rubric(text: str, name: str = "rubric") -> Rubric:
     for i, k in enumerate(keys):
         if k in keys[:i]:
             raise RubricError(f"rubric {name}: field 'dimensions[{i}].key': duplicate key {k!r}")
-    return Rubric(_text(data, "id", name), _text(data, "version", name),
-                  str(data.get("title", "")), dimensions, _targets(data.get("targets", {}), name))
+    rubric = Rubric(_text(data, "id", name), _text(data, "version", name),
+                    str(data.get("title", "")), dimensions, _targets(data.get("targets", {}), name))
+    _check_full_marks(rubric, name)
+    return rubric
 
 
 def _targets(d: Any, name: str) -> dict[str, float]:
@@ -148,9 +151,42 @@ def _dimension(d: Any, where: str, name: str) -> Dimension:
     return Dimension(
         key=_text(d, "key", name, where), label=_text(d, "label", name, where),
         metric=main.metric, weight=float(weight), thresholds=main.thresholds,
-        if_missing=main.if_missing, focus=_text(d, "focus", name, where),
+        if_missing=main.if_missing, focus=_wording(d, "focus", name, where),
         also=tuple(_criterion(c, f"{where}.also[{i}]", name) for i, c in enumerate(also)),
+        focus_moment=_wording(d, "focus_moment", name, where) if "focus_moment" in d else "",
     )
+
+
+FOCUS_FIELDS = ("coachee", "time", "alternative")  # the {placeholders} focus texts may use
+
+
+def _wording(d: Mapping[str, Any], key: str, name: str, where: str) -> str:
+    text = _text(d, key, name, where)
+    try:
+        text.format(**{f: f for f in FOCUS_FIELDS})
+    except (KeyError, IndexError, ValueError) as e:
+        raise RubricError(
+            f"rubric {name}: field '{where}.{key}': unknown placeholder {e} "
+            f"(allowed: {', '.join('{' + f + '}' for f in FOCUS_FIELDS)})"
+        ) from e
+    return text
+
+
+def _check_full_marks(r: Rubric, name: str) -> None:
+    """Meeting a target gives full marks: every criterion whose metric has a target
+    scores 100 at the target and at each threshold beyond it in the better direction."""
+    for i, d in enumerate(r.dimensions):
+        for j, c in enumerate(d.criteria):
+            target, spec = r.targets.get(c.metric), SPECS[c.metric]
+            if target is None or spec.direction is None:
+                continue
+            beyond = [x for x, _ in c.thresholds if meets_target(spec, x, target)]
+            if any(c.score(x) < 100 for x in [target, *beyond]):
+                where = f"dimensions[{i}]" + (f".also[{j - 1}]" if j else "")
+                raise RubricError(
+                    f"rubric {name}: field '{where}.thresholds' must score 100 at the target of "
+                    f"{c.metric} ({target:g}) and beyond it"
+                )
 
 
 def _criterion(d: Any, where: str, name: str) -> Criterion:
@@ -219,9 +255,18 @@ def _criterion_score(c: Criterion, m: Metric | None) -> tuple[float, str]:
     return s, f"{spec.label} {shown}{target}: {s:.0f}/100"
 
 
-def focus_behaviour(rubric: Rubric, result: Score) -> str:
-    """The one next-time behaviour: the focus wording of the largest weighted gap."""
+def focus_behaviour(rubric: Rubric, result: Score, moment: Moment | None = None,
+                    coachee: str = "the coachee") -> str:
+    """The one next-time behaviour: the focus wording of the largest weighted gap. When
+    ``moment`` (the redo moment) shows that dimension's metric, the dimension's
+    ``focus_moment`` wording tells the focus with that moment's time and alternative, so
+    the focus and the redo box talk about the same moment."""
     worst = max(result.dimensions, key=lambda d: d.gap)
     if worst.gap <= 0:
         return "Keep doing what you did: every rubric dimension is at full marks."
-    return next(d.focus for d in rubric.dimensions if d.key == worst.key)
+    dim = next(d for d in rubric.dimensions if d.key == worst.key)
+    shows = moment is not None and moment.metric in {c.metric for c in dim.criteria}
+    if shows and dim.focus_moment and moment is not None and moment.at is not None and moment.alternative:
+        return dim.focus_moment.format(coachee=coachee, time=format_clock(moment.at), alternative=moment.alternative)
+    return dim.focus.format(coachee=coachee, time="", alternative="")
+

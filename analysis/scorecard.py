@@ -69,7 +69,7 @@ def build_scorecard(
         grow=grow,
         best_question=best,
         redo_moment=redo,
-        focus=focus_behaviour(rubric, result),
+        focus=focus_behaviour(rubric, result, redo, transcript.known_name(roles.coachee) or "the coachee"),
         debrief=debrief(best, redo),
         timeline=tuple((s.speaker, s.start, s.end) for s in conv.segments),
         silences=tuple((g.start, g.end) for g in silences(conv.segments)),

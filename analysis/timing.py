@@ -11,7 +11,8 @@ import statistics
 from dataclasses import dataclass
 from typing import Sequence
 
-from analysis.evidence import metric, mmss, of_sentence, span
+from analysis.evidence import metric, of_sentence, span
+from analysis.units import format_clock
 from analysis.floors import Conversation, Floor
 from analysis.reliability import Signals, reliability, with_sample
 from analysis.results import Evidence, Measurement
@@ -69,7 +70,7 @@ def talk_share(conv: Conversation, sig: Signals) -> Measurement:
     total = sum(per_speaker.values())
     leader = per_speaker.get(conv.leader, 0.0)
     value = leader / total if total > 0 else None
-    detail = ", ".join(f"{conv.transcript.display_name(s)} {t:.0f} s" for s, t in per_speaker.items())
+    detail = ", ".join(f"{conv.transcript.person(s, conv.roles)} {t:.0f} s" for s, t in per_speaker.items())
     return metric("leader_talk_share", value, reliability(sig, "timing"), detail=f"speech time: {detail}")
 
 
@@ -84,7 +85,7 @@ def silence_metrics(conv: Conversation, sig: Signals) -> tuple[Measurement, ...]
     return (
         metric("total_silence_s", total, rel,
                evidence=[_gap_evidence(conv, g) for g in sorted(top, key=lambda g: g.start)],
-               detail=f"{len(gaps)} gaps of >= {MIN_SILENCE_S} s; the 5 longest listed"),
+               detail=f"{len(gaps)} gaps of {MIN_SILENCE_S:g} s or more; the 5 longest are listed"),
         metric("silence_share", total / (last - first) if last > first else None,
                rel, detail="silence / time from first to last speech"),
         metric("longest_silence_s", longest.duration if longest else 0.0, rel, evidence=ev),
@@ -92,8 +93,8 @@ def silence_metrics(conv: Conversation, sig: Signals) -> tuple[Measurement, ...]
 
 
 def _gap_evidence(conv: Conversation, g: Gap) -> Evidence:
-    return Evidence(g.start, g.end, g.after, f"{g.duration:.1f} s of silence at {mmss(g.start)}",
-                    f"after {conv.transcript.display_name(g.after)}")
+    return Evidence(g.start, g.end, g.after, f"{g.duration:.1f} s of silence at {format_clock(g.start)}",
+                    f"after {conv.transcript.person(g.after, conv.roles)}")
 
 
 def next_speech_start(conv: Conversation, after: float, exclude: str | None = None) -> float | None:

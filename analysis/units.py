@@ -7,13 +7,13 @@ import math
 
 
 def format_clock(seconds: float | None) -> str:
-    """A time stamp on the recording's clock: ``mm:ss`` (``h:mm:ss`` past an hour)."""
+    """A time stamp on the recording's clock: ``m:ss`` (``h:mm:ss`` past an hour)."""
     if seconds is None or not math.isfinite(seconds):
         return "--:--"
     total = max(0, int(seconds))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def format_duration(seconds: float | None) -> str:
@@ -44,7 +44,7 @@ def metric_parts(value: float | None, unit: str) -> tuple[str, str]:
         number, _, suffix = text.partition(" ")
         return number, suffix
     if unit == "ratio":
-        return f"{value:.2f}", ""
+        return f"{value:.1f}", ""
     if unit == "count":
         return (f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"), ""
     if unit == "per_10_min":
@@ -53,7 +53,7 @@ def metric_parts(value: float | None, unit: str) -> tuple[str, str]:
 
 
 def format_metric_value(value: float | None, unit: str) -> str:
-    """A metric value as one string, e.g. ``42%``, ``1.23``, ``4.2 s``, ``n/a``."""
+    """A metric value as one string, e.g. ``42%``, ``1.2``, ``4.2 s``, ``n/a``."""
     number, suffix = metric_parts(value, unit)
     if not suffix:
         return number

@@ -9,6 +9,7 @@ SVG geometry) and never builds markup itself. Times are seconds on the recording
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,22 +28,12 @@ from analysis.results import (
     RescueMoment,
     Scorecard,
 )
-from analysis.types import Act, Confidence, GrowStage
+from analysis.types import Act, Confidence, GrowStage, is_generated_label
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
-ACT_LABELS: dict[str, str] = {
-    Act.OPEN_QUESTION.value: "Open question",
-    Act.CLOSED_QUESTION.value: "Closed question",
-    Act.LEADING_QUESTION.value: "Leading question",
-    Act.ADVICE.value: "Advice",
-    Act.TAKEOVER.value: "Takeover",
-    Act.REFLECTION.value: "Reflection",
-    Act.INFORMATION.value: "Information",
-    Act.STATEMENT.value: "Statement",
-    Act.BACKCHANNEL.value: "Backchannel",
-}
+ACT_LABELS: dict[str, str] = {a.value: a.label for a in Act}
 GROW_ORDER = (GrowStage.GOAL, GrowStage.REALITY, GrowStage.OPTIONS, GrowStage.WILL)
 GROW_HINTS = {
     GrowStage.GOAL: "What does the coachee want?",
@@ -283,10 +274,26 @@ class _People:
     indices: frozenset[int]  # sentence indices that have a transcript row to link to
 
     def name(self, label: str) -> str:
-        return self.names.get(label, label)
+        """The person's name; "Leader"/"Coachee" (or "Speaker 3") when only a generated
+        label like "S0" is known: the page never shows speaker codes."""
+        name = self.names.get(label, label)
+        if not is_generated_label(name):
+            return name
+        if label == self.leader:
+            return "Leader"
+        if label == self.coachee:
+            return "Coachee"
+        return f"Speaker {int(name[1:]) + 1}"
+
+    def in_text(self, text: str) -> str:
+        """``text`` with every generated speaker label replaced by the person's name."""
+        return _LABEL.sub(lambda m: self.name(m.group(0)) if m.group(0) in self.names else m.group(0), text)
 
     def role(self, label: str) -> str:
         return "leader" if label == self.leader else "coachee" if label == self.coachee else "other"
+
+
+_LABEL = re.compile(r"\bS\d+\b")
 
 
 def _people(sc: Scorecard) -> _People:
@@ -356,7 +363,7 @@ def _moment_view(m: Moment | None, people: _People) -> MomentView | None:
     if m is None:
         return None
     quotes = tuple(_quote(e, people) for e in m.evidence)
-    time = quotes[0].time if quotes else ""
+    time = format_clock(m.at) if m.at is not None else quotes[0].time if quotes else ""
     return MomentView(m.title, quotes, m.explanation, m.alternative, time)
 
 
@@ -450,7 +457,8 @@ def _layout_lanes(sc: Scorecard, people: _People, segs) -> tuple[dict[str, LaneV
     y, q_row_y = TL_MARK_H + TL_GAP, None
     for label in _lane_order(sc, segs):
         role = people.role(label)
-        lanes[label] = LaneView(y, TL_LANE_H, people.name(label), role.capitalize(), role)
+        name = people.name(label)
+        lanes[label] = LaneView(y, TL_LANE_H, name, "" if name == role.capitalize() else role.capitalize(), role)
         y += TL_LANE_H + TL_GAP
         if label == sc.roles.leader:
             q_row_y, y = y, y + TL_MARK_H + TL_GAP
@@ -559,7 +567,7 @@ def build_page(sc: Scorecard, title: str | None = None) -> Page:
     pair = leader + (f" with {coachee}" if coachee else "")
     return Page(
         title=title or f"Coaching scorecard: {pair}", heading=title or pair, csp=CSP, leader=leader, coachee=coachee,
-        duration=format_duration(sc.duration_s), roles_reason=sc.roles.reason,
+        duration=format_duration(sc.duration_s), roles_reason=_roles_reason(sc, people),
         roles_confidence=_conf(sc.roles.confidence), roles_inferred=sc.roles.inferred,
         confidence=_conf(sc.reliability.confidence), reasons=tuple(sc.reliability.reasons),
         overall=sc.score.overall, overall_text=_score_text(sc.score.overall),
@@ -577,6 +585,12 @@ def build_page(sc: Scorecard, title: str | None = None) -> Page:
         timeline=_timeline(sc, people), rows=_rows(sc, people), act_counts=_act_counts(sc),
         question_count=sum(1 for s in sc.sentences if s.speaker == sc.roles.leader and s.act.is_question),
     )
+
+
+def _roles_reason(sc: Scorecard, people: _People) -> str:
+    """Why these roles, with names instead of speaker codes ("inferred:" is said by the page)."""
+    text = people.in_text(sc.roles.reason.removeprefix("inferred: "))
+    return text[:1].upper() + text[1:]
 
 
 def _score_text(score: float) -> str:

@@ -257,3 +257,27 @@ def degenerate_scorecard() -> Scorecard:
         timeline=timeline_of(s),
         silences=silences_of(timeline_of(s)),
     )
+
+
+def analysed_scorecard(named: bool = True) -> Scorecard:
+    """The same conversation scored by the real analysis (acts as scripted), with the
+    speakers' names known or, with ``named=False``, only the generated labels."""
+    from analysis.scorecard import build_scorecard
+    from analysis.types import Speaker, Transcript, Turn
+
+    s = build_sentences()
+    turns: list[Turn] = []
+    for sentence in s:
+        if turns and sentence.turn_index == len(turns) - 1:
+            last = turns[-1]
+            turns[-1] = Turn(last.speaker, last.start, sentence.end, f"{last.text} {sentence.text}")
+        else:
+            turns.append(Turn(sentence.speaker, sentence.start, sentence.end, sentence.text))
+    names = dict(NAMES) if named else {}
+    transcript = Transcript(
+        duration_s=round(s[-1].end + 2.0, 2),
+        speakers=tuple(Speaker(label, names.get(label)) for label in (LEADER, COACHEE)),
+        turns=tuple(turns),
+    )
+    roles = Roles(LEADER, COACHEE, "inferred: S0 asks the most questions (9 of 9)", Confidence.HIGH, True)
+    return build_scorecard(transcript, roles, s)

@@ -453,7 +453,8 @@ def test_a_flip_by_the_trained_layer_keeps_what_the_rule_said():
     assert down.code() == "model:not_question p=0.08 (was qmark_declarative) second_person_declarative"
     up = RuleResult("model", Act.CLOSED_QUESTION, None, 0.9, 0.2, RuleResult("default_statement", Act.STATEMENT))
     assert up.code() == "model:question p=0.90 open p=0.20 (was default_statement)"
-    assert "P(question)=0.90" in describe_rule(up)
+    assert "90% likely a question" in describe_rule(up)
     # what the page shows: plain English, with the words when the rule found some
     text = explain_act(classify_sentence("You should call her today.", is_leader=True))
-    assert text.startswith("'You should") and '"you should"' in text and "modal_you_should" not in text
+    assert text.startswith("Tells the coachee what to do") and '"you should"' in text
+    assert "modal_you_should" not in text

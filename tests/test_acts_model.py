@@ -186,7 +186,7 @@ def test_model_rules_are_described_in_plain_english():
     was = RuleResult("wh_start_fact", Act.CLOSED_QUESTION)
     text = describe_rule(RuleResult("model", Act.OPEN_QUESTION, probability=0.67, replaced=was))
     assert text == (
-        "a small trained model judged it an open question (P(open)=0.67); the rule said: "
+        "a small trained model judged it an open question (67% likely open); the rule alone said: "
         "starts with a wh-word; when/where/who/which asks for a specific fact"
     )
     was = RuleResult("qmark_declarative", Act.CLOSED_QUESTION)

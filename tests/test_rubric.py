@@ -36,7 +36,7 @@ def metrics(**values):
 
 def test_default_rubric_has_the_spec_weights():
     r = load_rubric()
-    assert (r.id, r.version) == ("coachscore-default", "1.0.0")
+    assert (r.id, r.version) == ("coachscore-default", "1.1.0")
     assert {d.key: d.weight for d in r.dimensions} == {
         "questions_vs_statements": 20, "open_questions": 15, "listening": 15,
         "silence_and_wait": 15, "rescue_avoidance": 25, "grow_structure": 10,

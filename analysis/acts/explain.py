@@ -35,10 +35,10 @@ _RULE_TEXT = {
     "second_person_declarative": "a declarative about the coachee ('you're...', 'your...')",
     "so_summary": "a 'So ...' summary of what the coachee said",
     "echoes_coachee": "repeats the coachee's own words",
-    "modal_you_should": "'you should/need to/might want to'",
+    "modal_you_should": "tells the coachee what to do ('you should', 'you need to', 'you might want to')",
     "advice_frame": "a suggestion frame ('I'd suggest', 'make sure', 'it's important to')",
-    "imperative": "an imperative ('send it', 'give her a template')",
-    "imperative_pos": "an imperative verb with no subject (part-of-speech tags)",
+    "imperative": "an instruction ('send it', 'give her a template')",
+    "imperative_pos": "an instruction: a verb with no subject (found by grammar tags)",
     "fact_marker": "a fact (numbers, dates, research)",
     "default_statement": "no question, advice, takeover, reflection or fact markers",
 }
@@ -65,11 +65,13 @@ def describe_rule(result: RuleResult) -> str:
     verdict, replaced = result.verdict, result.replaced
     if verdict is None or replaced is None:
         return describe_name(result.name)
-    prob = "P(open)" if verdict in ("open", "closed") else "P(question)"
+    p = f"{result.probability or 0.0:.0%}"
+    odds = {"open": f"{p} likely open", "closed": f"only {p} likely open",
+            "question": f"{p} likely a question", "not_question": f"only {p} likely a question"}[verdict]
     then = f"; now: {describe_name(result.name)}" if verdict == "not_question" else ""
     return (
-        f"a small trained model judged it {_MODEL_VERDICT[verdict]} ({prob}={result.probability or 0.0:.2f}); "
-        f"the rule said: {describe_rule(replaced)}{then}"
+        f"a small trained model judged it {_MODEL_VERDICT[verdict]} ({odds}); "
+        f"the rule alone said: {describe_rule(replaced)}{then}"
     )
 
 
