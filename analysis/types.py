@@ -7,6 +7,8 @@ contract between the audio adapters (``models/``), the analysis layer and the se
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Callable, Mapping
@@ -139,6 +141,26 @@ class Transcript:
                 return s.name or s.label
         return label
 
+    def person(self, label: str, roles: "Roles") -> str:
+        """How text names a speaker: the name when known, else "the leader",
+        "the coachee" or "another speaker" (never a generated label like "S0")."""
+        name = self.known_name(label)
+        if name is not None:
+            return name
+        return "the leader" if label == roles.leader else "the coachee" if label == roles.coachee else "another speaker"
+
+    def known_name(self, label: str | None) -> str | None:
+        """The person's name, or None when only a generated label ("S0") is known."""
+        if label is None:
+            return None
+        name = self.display_name(label)
+        return None if is_generated_label(name) else name
+
+
+def is_generated_label(label: str) -> bool:
+    """True for the speaker labels diarization makes up ("S0", "S1"): not a name."""
+    return re.fullmatch(r"S\d+", label) is not None
+
 
 # --------------------------------------------------------------------------- roles
 
@@ -187,12 +209,33 @@ class Act(str, Enum):
     def is_statement(self) -> bool:
         return self in STATEMENT_ACTS
 
+    @property
+    def label(self) -> str:
+        """What a person calls it: "Open question", "Advice"."""
+        return _ACT_NOUNS[self][0]
+
+    def counted(self, n: int) -> str:
+        """``n`` of this act in words: "1 open question", "2 pieces of advice"."""
+        _, one, many = _ACT_NOUNS[self]
+        return f"{n} {one if n == 1 else many}"
+
 
 QUESTION_ACTS = frozenset({Act.OPEN_QUESTION, Act.CLOSED_QUESTION, Act.LEADING_QUESTION})
 STATEMENT_ACTS = frozenset(
     {Act.ADVICE, Act.TAKEOVER, Act.REFLECTION, Act.INFORMATION, Act.STATEMENT}
 )
 RESCUE_ACTS = frozenset({Act.ADVICE, Act.TAKEOVER, Act.LEADING_QUESTION})
+_ACT_NOUNS = {  # (label, one, many)
+    Act.OPEN_QUESTION: ("Open question", "open question", "open questions"),
+    Act.CLOSED_QUESTION: ("Closed question", "closed question", "closed questions"),
+    Act.LEADING_QUESTION: ("Leading question", "leading question", "leading questions"),
+    Act.ADVICE: ("Advice", "piece of advice", "pieces of advice"),
+    Act.TAKEOVER: ("Takeover", "takeover", "takeovers"),
+    Act.REFLECTION: ("Reflection", "reflection", "reflections"),
+    Act.INFORMATION: ("Information", "piece of information", "pieces of information"),
+    Act.STATEMENT: ("Statement", "statement", "statements"),
+    Act.BACKCHANNEL: ("Backchannel", "backchannel", "backchannels"),
+}
 
 
 class GrowStage(str, Enum):
@@ -203,10 +246,53 @@ class GrowStage(str, Enum):
 
 
 @dataclass(frozen=True)
+class RuleResult:
+    """What decided a sentence's act (transparency).
+
+    ``name``: the rule (``analysis.acts.rules``), or "model" when the trained layer chose
+    the act itself; ``evidence``: the words (normalised, lower case) that triggered the
+    rule, None when the whole sentence is the evidence. When the trained layer changed
+    the rules' act, ``replaced`` is what the rules said and ``probability`` the model's
+    P(question) (question/not a question) or P(open) (open/closed) behind the change;
+    ``open_probability`` is P(open) of a statement it made a question.
+    """
+
+    name: str
+    act: Act
+    evidence: str | None = None
+    probability: float | None = None
+    open_probability: float | None = None
+    replaced: "RuleResult | None" = None
+
+    @property
+    def verdict(self) -> str | None:
+        """The trained layer's change: "question", "not_question", "open", "closed"; else None."""
+        if self.replaced is None:
+            return None
+        if self.replaced.act.is_question:
+            if not self.act.is_question:
+                return "not_question"
+            return "open" if self.act is Act.OPEN_QUESTION else "closed"
+        return "question"
+
+    def code(self) -> str:
+        """The compact string of the scorecard JSON's ``rule`` field, e.g. "wh_start_open",
+        "model:open p=0.71 (was wh_start_fact)"; the scorecard page never shows it."""
+        verdict, replaced = self.verdict, self.replaced
+        if verdict is None or replaced is None:
+            return self.name
+        head = f"model:{verdict} p={self.probability or 0.0:.2f}"
+        if verdict == "question":
+            head += f" open p={self.open_probability or 0.0:.2f}"
+        tail = f" {self.name}" if verdict == "not_question" else ""
+        return f"{head} (was {replaced.code()}){tail}"
+
+
+@dataclass(frozen=True)
 class Sentence:
     """One sentence of a turn with its act (every sentence gets exactly one act).
 
-    ``rule`` names the rule or feature that decided the act (transparency);
+    ``rule`` records what decided the act (transparency);
     ``grow`` is the GROW stage of a leader question, if any.
     """
 
@@ -217,7 +303,7 @@ class Sentence:
     text: str
     turn_index: int
     act: Act
-    rule: str
+    rule: RuleResult
     source_index: int | None = None
     grow: GrowStage | None = None
 

@@ -22,7 +22,8 @@ from analysis.results import (
     Score,
     Scorecard,
 )
-from analysis.types import SCORECARD_SCHEMA, Act, Confidence, GrowStage, Roles, Sentence
+from analysis.timing import silences
+from analysis.types import SCORECARD_SCHEMA, Act, Confidence, GrowStage, Roles, RuleResult, Segment, Sentence
 
 LEADER, COACHEE = "S0", "S1"
 SECONDS_PER_WORD = 0.42
@@ -102,8 +103,8 @@ def build_sentences(script: tuple[Line, ...] = SCRIPT) -> tuple[Sentence, ...]:
     return tuple(out)
 
 
-def _rule(act: Act) -> str:
-    return {A.OPEN_QUESTION: "wh-word start", A.ADVICE: "modal 'should' + you"}.get(act, "default")
+def _rule(act: Act) -> RuleResult:
+    return RuleResult({A.OPEN_QUESTION: "wh_start_open", A.ADVICE: "modal_you_should"}.get(act, "default_statement"), act)
 
 
 def timeline_of(sentences: tuple[Sentence, ...]) -> tuple[tuple[str, float, float], ...]:
@@ -115,6 +116,11 @@ def timeline_of(sentences: tuple[Sentence, ...]) -> tuple[tuple[str, float, floa
         else:
             segs.append((s.speaker, s.start, s.end))
     return tuple(segs)
+
+
+def silences_of(timeline: tuple[tuple[str, float, float], ...]) -> tuple[tuple[float, float], ...]:
+    """The analysis' silences between these speech segments."""
+    return tuple((g.start, g.end) for g in silences([Segment(*t) for t in timeline]))
 
 
 def ev(s: Sentence, note: str = "") -> Evidence:
@@ -213,6 +219,7 @@ def realistic_scorecard() -> Scorecard:
             DebriefPrompt("If you could redo one moment, what would you change?", s[28].text),
         ),
         timeline=timeline_of(s),
+        silences=silences_of(timeline_of(s)),
     )
 
 
@@ -248,4 +255,29 @@ def degenerate_scorecard() -> Scorecard:
         focus="",
         debrief=(DebriefPrompt("What did you notice about the coachee's reaction?"),),
         timeline=timeline_of(s),
+        silences=silences_of(timeline_of(s)),
     )
+
+
+def analysed_scorecard(named: bool = True) -> Scorecard:
+    """The same conversation scored by the real analysis (acts as scripted), with the
+    speakers' names known or, with ``named=False``, only the generated labels."""
+    from analysis.scorecard import build_scorecard
+    from analysis.types import Speaker, Transcript, Turn
+
+    s = build_sentences()
+    turns: list[Turn] = []
+    for sentence in s:
+        if turns and sentence.turn_index == len(turns) - 1:
+            last = turns[-1]
+            turns[-1] = Turn(last.speaker, last.start, sentence.end, f"{last.text} {sentence.text}")
+        else:
+            turns.append(Turn(sentence.speaker, sentence.start, sentence.end, sentence.text))
+    names = dict(NAMES) if named else {}
+    transcript = Transcript(
+        duration_s=round(s[-1].end + 2.0, 2),
+        speakers=tuple(Speaker(label, names.get(label)) for label in (LEADER, COACHEE)),
+        turns=tuple(turns),
+    )
+    roles = Roles(LEADER, COACHEE, "inferred: S0 asks the most questions (9 of 9)", Confidence.HIGH, True)
+    return build_scorecard(transcript, roles, s)

@@ -1,13 +1,13 @@
-"""The trained layer over the rule-based acts (analysis/acts_model.py)."""
+"""The trained layer over the rule-based acts (analysis/acts/model.py)."""
 
 import json
 from importlib import resources
 
 import pytest
 
-import analysis.acts as acts
+import analysis.acts.label as acts
 from analysis.acts import classify_sentence, describe_rule, is_strong_rule, label_transcript
-from analysis.acts_model import (
+from analysis.acts.model import (
     FEATURE_VERSION,
     MODEL_SCHEMA,
     ActsModel,
@@ -18,7 +18,7 @@ from analysis.acts_model import (
     sentence_features,
 )
 from analysis.errors import ModelMissingError
-from analysis.types import Act, Speaker, Transcript, Turn
+from analysis.types import Act, RuleResult, Speaker, Transcript, Turn
 
 
 def _one_turn(text, *, after="Well, I guess so."):
@@ -34,7 +34,7 @@ def _one_turn(text, *, after="Well, I guess so."):
 
 
 def leader_labels(text, **kw):
-    return [(s.act, s.rule) for s in label_transcript(_one_turn(text), "L", None, **kw) if s.speaker == "L"]
+    return [(s.act, s.rule.code()) for s in label_transcript(_one_turn(text), "L", None, **kw) if s.speaker == "L"]
 
 
 def _model_json():
@@ -183,15 +183,18 @@ def test_is_strong_rule():
 
 
 def test_model_rules_are_described_in_plain_english():
-    text = describe_rule("model:open p=0.67 (was wh_start_fact)")
+    was = RuleResult("wh_start_fact", Act.CLOSED_QUESTION)
+    text = describe_rule(RuleResult("model", Act.OPEN_QUESTION, probability=0.67, replaced=was))
     assert text == (
-        "a small trained model judged it an open question (P(open)=0.67); the rule said: "
+        "a small trained model judged it an open question (67% likely open); the rule alone said: "
         "starts with a wh-word; when/where/who/which asks for a specific fact"
     )
-    flip = describe_rule("model:not_question p=0.08 (was qmark_declarative) second_person_declarative")
+    was = RuleResult("qmark_declarative", Act.CLOSED_QUESTION)
+    flip = describe_rule(RuleResult("second_person_declarative", Act.REFLECTION, probability=0.08, replaced=was))
     assert "_" not in flip and flip.endswith("now: a declarative about the coachee ('you're...', 'your...')")
 
 
 def test_rules_only_matches_classify_sentence():
     (act, rule), = leader_labels("Where would you like to start?", use_model=False)
-    assert (act, rule) == classify_sentence("Where would you like to start?", is_leader=True)
+    r = classify_sentence("Where would you like to start?", is_leader=True)
+    assert (act, rule) == (r.act, r.name)
