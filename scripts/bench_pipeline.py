@@ -231,6 +231,8 @@ def main() -> None:
     if args.alone:
         return print(asr_alone(Path(args.alone), model_config(args), args.beam_size))
 
+    from analysis.errors import ModelMissingError
+
     real = args.source == "real"
     sources = real_speech_clips(args.real_dir) if real else [Path(args.source)]
     minutes = args.minutes if args.minutes is not None else (0.0 if real else 10.0)
@@ -241,7 +243,12 @@ def main() -> None:
         results = {}
         for model in args.models:
             args.model = model
-            results[model] = bench_model(rec, warm_clip, args)
+            try:
+                results[model] = bench_model(rec, warm_clip, args)
+            except ModelMissingError as e:
+                print(f"[{model}] not measured: {e.message}")
+        if not results:
+            raise SystemExit("no model to measure")
         duration = next(iter(results.values()))["best"].duration_s
         print(f"\ninput: {len(sources)} {'real-speech clips' if real else 'file'} -> {duration / 60:.1f} min")
         for model, r in results.items():
