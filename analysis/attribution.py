@@ -10,6 +10,12 @@ Rules (times in seconds):
   at most ``max_reply_words`` words (those overlapping it most).
 - A word overlapping no segment goes to the nearest segment's speaker if that segment is
   within ``max_gap_s``; otherwise it stays unattributed (speaker None).
+- Sentences stay whole (``keep_sentences_whole``): within a sentence (words up to one ending
+  in . ? ! or a pause >= ``sentence_gap_s``), a run of at most ``max_blip_words`` words given
+  to another speaker is a diarization blip and goes back to the sentence's speaker (the one
+  with most words), unless pauses >= ``reply_gap_s`` set the run off from the sentence's
+  other words (a real interjection such as "yes"). Overlaps stay in ``overlaps``; a reply
+  that is its own sentence ("Yes.", "No idea.") is never touched.
 - Turns are maximal runs of attributed words by one speaker (unattributed words do not
   break a run and are not part of any turn's text).
 - Overlaps are the intervals where segments of different speakers overlap; a turn whose
@@ -31,6 +37,9 @@ class AttributionParams:
     short_segment_s: float = 1.5
     max_reply_words: int = 3
     min_overlap_s: float = 0.01
+    sentence_gap_s: float = 1.0
+    max_blip_words: int = 2
+    reply_gap_s: float = 0.3
 
 
 def build_transcript(
@@ -45,8 +54,9 @@ def build_transcript(
     segment but missing from ``speakers`` are added (label only)."""
     segs = tuple(sorted(segments, key=lambda s: (s.start, s.end, s.speaker)))
     ordered = sorted(words, key=lambda w: (w.start, w.end))
+    labelled = [replace(w, speaker=spk) for w, spk in zip(ordered, attribute_words(ordered, segs, params))]
     attributed = tuple(
-        replace(w, speaker=spk) for w, spk in zip(ordered, attribute_words(ordered, segs, params))
+        replace(w, speaker=spk) for w, spk in zip(labelled, keep_sentences_whole(labelled, params))
     )
     overlaps = find_overlaps(segs, params.min_overlap_s)
     turns = build_turns(attributed, overlaps)
@@ -157,6 +167,69 @@ def _short_reply_claims(
         k: sorted(i for _, i in sorted(c, key=lambda x: (-x[0], x[1]))[: p.max_reply_words])
         for k, c in candidates.items()
     }
+
+
+# ----------------------------------------------------------------------------- sentences
+
+_TERMINAL = (".", "?", "!", "…")
+
+
+def keep_sentences_whole(
+    words: Sequence[Word], params: AttributionParams = AttributionParams()
+) -> list[str | None]:
+    """Speaker per word (words sorted by start, ``speaker`` already set) with diarization
+    blips inside a sentence given back to the sentence's speaker (see module rules)."""
+    labels = [w.speaker for w in words]
+    for first, last in sentence_spans(words, params.sentence_gap_s):
+        owner = _owner(labels[first:last])
+        for a, b in _blips(words, first, last, owner, params):
+            labels[a:b] = [owner] * (b - a)
+    return labels
+
+
+def sentence_spans(words: Sequence[Word], max_gap_s: float) -> list[tuple[int, int]]:
+    """[first, last) word index ranges of sentences: a sentence ends with a word ending
+    in terminal punctuation or before a pause of ``max_gap_s`` seconds or more."""
+    spans, first = [], 0
+    for i, w in enumerate(words):
+        ends = w.text.strip().rstrip("\"')]»”’").endswith(_TERMINAL)
+        if ends or i + 1 == len(words) or words[i + 1].start - w.end >= max_gap_s:
+            spans.append((first, i + 1))
+            first = i + 1
+    return spans
+
+
+def _owner(labels: Sequence[str | None]) -> str | None:
+    """The speaker with most words (ties: the first to speak)."""
+    counts: dict[str, int] = {}
+    for label in labels:
+        if label is not None:
+            counts[label] = counts.get(label, 0) + 1
+    return max(counts, key=counts.__getitem__) if counts else None
+
+
+def _blips(
+    words: Sequence[Word], first: int, last: int, owner: str | None, p: AttributionParams
+) -> list[tuple[int, int]]:
+    """[a, b) runs of a speaker other than ``owner`` inside sentence [first, last) that are blips."""
+    out, a = [], first
+    while a < last:
+        b = a
+        while b < last and words[b].speaker == words[a].speaker:
+            b += 1
+        spk = words[a].speaker
+        if spk is not None and spk != owner and b - a <= p.max_blip_words and not _set_off(words, a, b, first, last, p):
+            out.append((a, b))
+        a = b
+    return out
+
+
+def _set_off(words: Sequence[Word], a: int, b: int, first: int, last: int, p: AttributionParams) -> bool:
+    """True when pauses >= reply_gap_s separate words [a, b) from the sentence's words
+    on every side that has any."""
+    before = a == first or words[a].start - words[a - 1].end >= p.reply_gap_s
+    after = b == last or words[b].start - words[b - 1].end >= p.reply_gap_s
+    return before and after
 
 
 # ----------------------------------------------------------------------------- overlaps

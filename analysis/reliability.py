@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from analysis.evidence import mmss
 from analysis.floors import Conversation
 from analysis.results import Reliability
-from analysis.types import Confidence, Segment
+from analysis.types import Confidence, Segment, Transcript
 
 _RANK = {Confidence.HIGH: 0, Confidence.MEDIUM: 1, Confidence.LOW: 2}
 SHORT_RECORDING_S = 180.0
@@ -29,6 +30,7 @@ class Signals:
     roles_confidence: Confidence
     roles_reason: str
     times_estimated: bool = False  # text transcript whose turns follow each other gaplessly
+    extra_speakers: tuple[tuple[str, float, float], ...] = ()  # (name, talk s, share) beyond the top two
 
 
 def signals(conv: Conversation) -> Signals:
@@ -43,7 +45,35 @@ def signals(conv: Conversation) -> Signals:
         roles_confidence=conv.roles.confidence,
         roles_reason=conv.roles.reason,
         times_estimated=times_look_estimated(conv),
+        extra_speakers=extra_speakers(conv.transcript, (conv.roles.leader, conv.roles.coachee)),
     )
+
+
+def extra_speakers(
+    transcript: Transcript, roles: tuple[str | None, ...] = ()
+) -> tuple[tuple[str, float, float], ...]:
+    """(display name, talk seconds, share of all talk) of every speaker beyond leader and
+    coachee (the labels in ``roles``; the two who talk most fill what roles leave open),
+    most talkative first. Talk time comes from the diarization segments, else from the
+    turns (text transcripts). Unnamed speakers are "Speaker N" (order found)."""
+    spans = transcript.segments or transcript.turns
+    talk: dict[str, float] = {s.label: 0.0 for s in transcript.speakers}
+    for x in spans:
+        talk[x.speaker] = talk.get(x.speaker, 0.0) + max(0.0, x.end - x.start)
+    total = sum(talk.values())
+    main = [r for r in dict.fromkeys(roles) if r in talk]
+    rest = sorted((kv for kv in talk.items() if kv[0] not in main), key=lambda kv: -kv[1])
+    ranked = rest[max(0, 2 - len(main)):]
+    order = list(talk)
+    return tuple(
+        (_person(transcript, label, order), seconds, seconds / total if total > 0 else 0.0)
+        for label, seconds in ranked
+    )
+
+
+def _person(transcript: Transcript, label: str, order: list[str]) -> str:
+    name = transcript.display_name(label)
+    return name if name != label or not label[1:].isdigit() else f"Speaker {order.index(label) + 1}"
 
 
 def times_look_estimated(conv: Conversation) -> bool:
@@ -76,6 +106,11 @@ def reliability(sig: Signals, kind: str) -> Reliability:
     if sig.num_speakers != 2:
         level = Confidence.LOW if sig.num_speakers < 2 else Confidence.MEDIUM
         found.append((level, f"{sig.num_speakers} speaker(s) found, expected 2 (leader and coachee)"))
+    for nth, (name, seconds, share) in zip(("third", "fourth"), sig.extra_speakers):
+        found.append((Confidence.MEDIUM, f"a {nth} person, {name}, talks for {mmss(seconds)} "
+                      f"({share:.0%} of the talk): the scores treat the conversation as a 1:1"))
+    if len(sig.extra_speakers) > 2:
+        found.append((Confidence.MEDIUM, f"{len(sig.extra_speakers) - 2} more people talk briefly"))
     if sig.duration_s < SHORT_RECORDING_S:
         level = Confidence.LOW if sig.duration_s < 60 else Confidence.MEDIUM
         found.append((level, f"recording is {sig.duration_s:.0f} s long, shorter than 3 minutes"))

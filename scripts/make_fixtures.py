@@ -109,6 +109,28 @@ OVERLAP = Recording(
     FLITE,
 )
 
+# The rescuing leader: the leader talks 85-90 % of the time, the coachee answers in 1-4
+# words. A diarizer that lets the dominant voice swallow the other scores a monologue.
+DOMINANT = Recording(
+    "dominant_leader",
+    (
+        S(L, "I had a look at last week, and I think the main problem is the review queue.", 0.3),
+        Q(L, "Does that match what you see?", 0.6),
+        S(C, "Yes.", 0.4),
+        S(L, "What I would do is split the queue by product area, one reviewer for each area.", 0.6),
+        Q(L, "Have you tried that before?", 0.7),
+        S(C, "No idea.", 0.5),
+        S(L, "And you should tell the team on Monday, before the planning meeting.", 0.5),
+        Q(L, "Can you do that?", 0.5),
+        S(C, "I think so.", 0.4),
+        S(L, "Good. I will send you my slides, so you do not start from nothing.", 0.6),
+        Q(L, "Anything else?", 0.6),
+        S(C, "Not really, no.", 0.4),
+        S(L, "Great, let us check in next week.", 0.0),
+    ),
+    FLITE,
+)
+
 SAMPLE = Recording(
     "coaching_1on1",
     (
@@ -136,7 +158,7 @@ SAMPLE = Recording(
     FLITE,
 )
 
-FIXTURES = (MONO, STEREO, OVERLAP)
+FIXTURES = (MONO, STEREO, OVERLAP, DOMINANT)
 
 
 # ----------------------------------------------------------------------------- synthesis

@@ -135,3 +135,68 @@ def test_a_word_claimed_by_two_short_segments_goes_to_the_larger_overlap():
     # both short segments claim the word (0.6 s of S0's 1 s, all of S1's 0.5 s)
     assert attribute_words(words((" both", 3.4, 4.4)), segs) == ["S0"]
     assert attribute_words(words((" late", 3.85, 4.45)), segs) == ["S1"]
+
+
+# ----------------------------------------------------------------------------- whole sentences
+
+
+def test_a_sentence_split_by_a_short_blip_stays_with_its_speaker():
+    # The case: "...feedback from the" S0, "specification?" S1 (a diarization blip
+    # at the sentence's end), which became a one-word closed question quoted back to S0.
+    segs = [Segment("S0", 0.0, 2.0), Segment("S1", 2.0, 2.6), Segment("S1", 4.0, 7.0)]
+    ws = words(
+        (" Did", 0.1, 0.3), (" you", 0.3, 0.5), (" get", 0.5, 0.8), (" feedback", 0.8, 1.3),
+        (" from", 1.3, 1.6), (" the", 1.6, 1.9), (" specification?", 1.9, 2.6),
+        (" Not", 4.1, 4.4), (" yet.", 4.4, 4.8),
+    )
+    t = transcript(ws, segs)
+    assert [(x.speaker, x.text) for x in t.turns] == [
+        ("S0", "Did you get feedback from the specification?"),
+        ("S1", "Not yet."),
+    ]
+
+
+def test_a_blip_mid_sentence_and_at_its_start_go_back_to_the_sentence_speaker():
+    segs = [Segment("S1", 0.0, 0.35), Segment("S0", 0.35, 1.5), Segment("S1", 1.5, 2.0), Segment("S0", 2.0, 4.0)]
+    ws = words(
+        (" So", 0.0, 0.3), (" what", 0.35, 0.6), (" would", 0.6, 0.9), (" you", 0.9, 1.5),
+        (" really", 1.5, 1.9), (" like", 2.0, 2.4), (" to", 2.4, 2.6), (" change?", 2.6, 3.2),
+    )
+    assert [w.speaker for w in transcript(ws, segs).words] == ["S0"] * 8
+
+
+def test_overlapped_blip_is_reported_as_overlap_but_the_sentence_stays_whole():
+    segs = [Segment("S0", 0.0, 4.0), Segment("S1", 1.4, 2.2)]
+    ws = words((" We", 0.1, 0.5), (" could", 0.5, 1.0), (" try", 1.4, 2.2), (" that", 2.2, 2.8), (" first.", 2.8, 3.5))
+    t = transcript(ws, segs)
+    assert [(x.speaker, x.text) for x in t.turns] == [("S0", "We could try that first.")]
+    assert t.overlaps == (Overlap(1.4, 2.2, ("S0", "S1")),)
+    assert t.turns[0].overlapped is True
+
+
+def test_short_real_replies_stay_with_the_coachee():
+    segs = [Segment("S0", 0.0, 2.0), Segment("S1", 2.4, 2.8), Segment("S0", 3.3, 5.0), Segment("S1", 5.4, 6.2)]
+    ws = words(
+        (" Is", 0.1, 0.4), (" that", 0.4, 0.7), (" right?", 0.7, 1.9), (" Yes.", 2.4, 2.8),
+        (" And", 3.3, 3.6), (" the", 3.6, 3.8), (" budget?", 3.8, 4.9), (" No", 5.4, 5.7), (" idea.", 5.7, 6.2),
+    )
+    t = transcript(ws, segs)
+    assert [(x.speaker, x.text) for x in t.turns] == [
+        ("S0", "Is that right?"), ("S1", "Yes."), ("S0", "And the budget?"), ("S1", "No idea."),
+    ]
+
+
+def test_an_unpunctuated_reply_set_off_by_pauses_is_not_a_blip():
+    # Whisper did not end the question; "yeah" (S1) follows after a pause and S0 goes on after another.
+    segs = [Segment("S0", 0.0, 1.5), Segment("S1", 2.0, 2.4), Segment("S0", 3.0, 4.5)]
+    ws = words((" makes", 0.2, 0.6), (" sense", 0.6, 1.4), (" yeah", 2.0, 2.4), (" so", 3.0, 3.3), (" next", 3.3, 3.8))
+    assert [w.speaker for w in transcript(ws, segs).words] == ["S0", "S0", "S1", "S0", "S0"]
+
+
+def test_three_words_by_the_other_speaker_inside_a_sentence_are_kept():
+    segs = [Segment("S0", 0.0, 1.0), Segment("S1", 1.0, 2.5), Segment("S0", 2.5, 4.0)]
+    ws = words(
+        (" I", 0.1, 0.3), (" think", 0.3, 1.0), (" how", 1.0, 1.5), (" about", 1.5, 2.0), (" Monday", 2.0, 2.5),
+        (" works", 2.5, 3.0), (" fine.", 3.0, 3.5),
+    )
+    assert [w.speaker for w in transcript(ws, segs).words] == ["S0", "S0", "S1", "S1", "S1", "S0", "S0"]

@@ -3,8 +3,11 @@ embedded default and a locally built pyannote pipeline directory."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import shutil
+import sys
 import wave
 from pathlib import Path
 
@@ -20,9 +23,9 @@ FIXTURES = Path(__file__).parent / "fixtures" / "audio"
 MODELS_DIR = Path(os.environ.get("COACHSCORE_MODELS_DIR", Path.home() / ".local/share/coachscore/models"))
 
 
-def load(name: str) -> tuple[Audio, dict]:
-    truth = json.loads((FIXTURES / f"{name}.json").read_text())
-    with wave.open(str(FIXTURES / truth["audio"]), "rb") as w:
+def load(name: str, folder: Path = FIXTURES) -> tuple[Audio, dict]:
+    truth = json.loads((folder / f"{name}.json").read_text())
+    with wave.open(str(folder / truth["audio"]), "rb") as w:
         pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32768
         samples = pcm.reshape(-1, w.getnchannels()).T.copy()
     return Audio(samples, w.getframerate(), name), truth
@@ -39,6 +42,15 @@ def der(truth: dict, segments) -> float:
         hyp[Segment(s.start, s.end), i] = s.speaker
     metric = DiarizationErrorRate(collar=0.0, skip_overlap=False)
     return metric(ref, hyp, uem=Segment(0, truth["duration_s"]))
+
+
+def load_fixture_script():
+    path = Path(__file__).resolve().parents[1] / "scripts" / "make_fixtures.py"
+    spec = importlib.util.spec_from_file_location("make_fixtures", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_fixtures"] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def weights_or_skip():
@@ -93,3 +105,67 @@ def test_local_pyannote_pipeline_directory_runs_offline(tmp_path):
     speech = sum(t["end"] - t["start"] for t in truth["turns"])
     found = sum(s.duration for s in result.segments)
     assert abs(found - speech) / speech < 0.15
+
+
+def speaker_coverage(truth: dict, segments) -> dict[str, float]:
+    """Per reference speaker: share of their speech that the hypothesis speaker mapped to
+    them (pyannote's optimal one-to-one mapping) also marks as speech."""
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    ref, hyp = Annotation(), Annotation()
+    for i, t in enumerate(truth["turns"]):
+        ref[Segment(t["start"], t["end"]), i] = t["speaker"]
+    for i, s in enumerate(segments):
+        hyp[Segment(s.start, s.end), i] = s.speaker
+    mapping = DiarizationErrorRate().optimal_mapping(ref, hyp)
+    out = {}
+    for spk in ref.labels():
+        mine = ref.label_timeline(spk).support()
+        hyp_label = next((h for h, r in mapping.items() if r == spk), None)
+        found = hyp.label_timeline(hyp_label).support() if hyp_label is not None else None
+        covered = mine.crop(found, mode="intersection").duration() if found else 0.0
+        out[spk] = covered / mine.duration()
+    return out
+
+
+@pytest.mark.slow
+def test_a_dominant_leader_does_not_swallow_one_to_four_word_replies():
+    weights_or_skip()
+    audio, truth = load("dominant_leader")  # leader 89 % of the talk
+    diarizer = get_diarizer("default", audio, ModelConfig(models_dir=MODELS_DIR))
+    for count in (SpeakerCount(2), SpeakerCount(None)):
+        result = diarizer.diarize(audio, speakers=count)
+        assert len(result.speakers) == 2
+        assert der(truth, result.segments) <= 0.10
+        coverage = speaker_coverage(truth, result.segments)
+        assert coverage["coachee"] >= 0.8 and coverage["leader"] >= 0.9, coverage
+
+
+THREE_VOICES = (
+    ("leader", "What would you like to talk about today?", 0.5),
+    ("coachee", "The handover to the new team lead next month.", 0.6),
+    ("guest", "Sorry to interrupt, I only need the room key for a moment.", 0.6),
+    ("leader", "Sure, it is on the shelf by the door.", 0.6),
+    ("guest", "Found it, thank you both, I will leave you to it.", 0.6),
+    ("coachee", "So, the handover worries me because the documentation is thin.", 0.6),
+    ("leader", "What would good documentation look like to you?", 0.6),
+    ("coachee", "A page per service, with who to call when it breaks.", 0.0),
+)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("flite") is None or shutil.which("sox") is None, reason="flite/sox not installed")
+def test_an_estimated_count_finds_the_third_speaker(tmp_path):
+    weights_or_skip()
+    mf = load_fixture_script()
+    lines = tuple(mf.S(spk, text, gap) for spk, text, gap in THREE_VOICES)
+    voices = {"leader": "flite:rms", "coachee": "flite:slt", "guest": "flite:kal"}
+    wav = mf.build(mf.Recording("three_voices", lines, voices), tmp_path)
+    audio, truth = load("three_voices", tmp_path)
+    result = get_diarizer("default", audio, ModelConfig(models_dir=MODELS_DIR)).diarize(
+        audio, speakers=SpeakerCount(None)
+    )
+    assert wav.exists() and len(result.speakers) == 3
+    coverage = speaker_coverage(truth, result.segments)
+    assert min(coverage.values()) >= 0.5, coverage

@@ -92,7 +92,13 @@ def test_fixture_set_covers_the_required_cases():
     assert truths["two_voice_overlap"]["overlaps"]
     gaps = [s["duration"] for t in truths.values() for s in t["silences"]]
     assert min(gaps) <= 0.3 + 1e-6 and max(gaps) >= 8.0 - 1e-6
+    talk = {}
+    for t in truths["dominant_leader"]["turns"]:
+        talk[t["speaker"]] = talk.get(t["speaker"], 0.0) + t["end"] - t["start"]
+    assert 0.85 <= talk["leader"] / sum(talk.values()) <= 0.90
+    replies = [t["text"] for t in truths["dominant_leader"]["turns"] if t["speaker"] == "coachee"]
+    assert replies and all(1 <= len(r.split()) <= 4 for r in replies)
     kinds = {t["kind"] for t in truths["two_voice_mono"]["turns"]}
     assert {"question", "statement"} <= kinds
     size = sum(p.stat().st_size for p in (ROOT / "tests/fixtures/audio").iterdir())
-    assert size < 3_000_000
+    assert size < 4_500_000  # five short fixtures (the dominant-leader one is 35 s)
