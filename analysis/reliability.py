@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from analysis.evidence import mmss
+from analysis.units import format_duration
 from analysis.floors import Conversation
 from analysis.results import Reliability
 from analysis.types import Confidence, Segment, Transcript
@@ -107,7 +107,7 @@ def reliability(sig: Signals, kind: str) -> Reliability:
         level = Confidence.LOW if sig.num_speakers < 2 else Confidence.MEDIUM
         found.append((level, f"{sig.num_speakers} speaker(s) found, expected 2 (leader and coachee)"))
     for nth, (name, seconds, share) in zip(("third", "fourth"), sig.extra_speakers):
-        found.append((Confidence.MEDIUM, f"a {nth} person, {name}, talks for {mmss(seconds)} "
+        found.append((Confidence.MEDIUM, f"a {nth} person, {name}, talks for {format_duration(seconds)} "
                       f"({share:.0%} of the talk): the scores treat the conversation as a 1:1"))
     if len(sig.extra_speakers) > 2:
         found.append((Confidence.MEDIUM, f"{len(sig.extra_speakers) - 2} more people talk briefly"))
