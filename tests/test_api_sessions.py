@@ -486,6 +486,17 @@ def test_installed_rubric_is_used_for_scoring(api):
         assert card["score"]["rubric_id"] == wanted
 
 
+def test_rubric_removed_after_upload_fails_the_job_with_the_reason(api):
+    path = _operator_rubric(api, "team-2026")
+    _, h = api.new_org()
+    sid = api.upload(h, rubric="team-2026").json()["id"]
+    path.unlink()
+    api.process()
+    s = api.client.get(f"/v1/sessions/{sid}", headers=h).json()
+    assert s["status"] == "failed" and s["error"] == {
+        "code": "rubric_error", "message": "rubric 'team-2026' is no longer installed on this server", "stage": "analyze"}
+
+
 def test_rubric_in_a_format_the_parser_cannot_read_is_refused_with_the_reason(api):
     _operator_rubric(api, "team-yaml", ".yaml")
     _, h = api.new_org()
