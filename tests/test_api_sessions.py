@@ -513,6 +513,18 @@ def test_declared_oversize_upload_is_refused_before_reading(make_api):
         "code": "too_large", "message": "the upload is larger than the limit of 0.05 MiB"}
 
 
+def test_patch_names_without_a_transcript_is_200_and_stores_them(make_api):
+    api = make_api(models=scripted_models(fail_stage="transcribe"))
+    _, h = api.new_org()
+    sid = _done(api, h)
+    r = api.client.patch(f"/v1/sessions/{sid}", headers=h, json={"leader_name": "Dana", "coachee_name": "Sam"})
+    assert r.status_code == 200 and r.json()["status"] == "failed"
+    assert (r.json()["leader"]["name"], r.json()["coachee"]["name"]) == ("Dana", "Sam")
+    assert api.process() == 0
+    roles = api.client.patch(f"/v1/sessions/{sid}", headers=h, json={"leader": "S1"})
+    assert roles.status_code == 409 and roles.json()["error"]["code"] == "not_ready"
+
+
 def test_failed_session_webhook_carries_the_error(make_api):
     api = make_api(models=scripted_models(fail_stage="transcribe"))
     _, h = api.new_org()
