@@ -50,9 +50,9 @@ def create_app(settings: Settings | None = None, *, runner: JobRunner | None = N
     )
     install_handlers(app)
     install_docs(app)
+    app.add_middleware(HeadAsGetMiddleware)  # inside RequestContextMiddleware (added last)
     for r in (health.router, sessions.router, leaders.router, share.router):
         app.include_router(r)
-    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app
 
