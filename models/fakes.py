@@ -1,15 +1,18 @@
 """Small stand-ins for the heavy models, for tests and for wiring checks without weights.
 
 ``FakeASR`` returns words it was given; ``FakeDiarizer`` returns segments it was given
-(or splits the recording into alternating speaker blocks). Both report progress like the
-real adapters and return the same result types.
+(or splits the recording into alternating speaker blocks). ``ScriptedConversation`` pairs
+them into a scripted talk laid over any recording (``service.pipeline.fake_models``). All
+report progress like the real adapters and return the same result types.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Sequence
 
+from analysis.errors import ModelError
 from analysis.types import ModelInfo, ProgressHook, Segment, Word, no_progress
 from models.asr import AsrResult, AsrSegment
 from models.audio_types import Audio
@@ -118,10 +121,6 @@ class ScriptedConversation:
 
     def run_stage(self, stage: str, total: float, hook: ProgressHook) -> None:
         """Report progress in four steps over ``stage_delay_s``; fail half-way if asked."""
-        import time
-
-        from analysis.errors import ModelError
-
         for i in range(5):
             if stage == self.fail_stage and i == 2:
                 raise ModelError(f"fake failure in stage {stage}")

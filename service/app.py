@@ -51,10 +51,10 @@ def create_app(settings: Settings | None = None, *, runner: JobRunner | None = N
     )
     install_handlers(app)
     install_docs(app)
+    app.add_middleware(HeadAsGetMiddleware)  # inside RequestContextMiddleware (added last)
     for r in (health.router, sessions.router, leaders.router, share.router):
         app.include_router(r)
     install_web(app, settings)  # web pages for people (service.web, issue 10)
-    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app
 

@@ -486,6 +486,17 @@ def test_installed_rubric_is_used_for_scoring(api):
         assert card["score"]["rubric_id"] == wanted
 
 
+def test_rubric_removed_after_upload_fails_the_job_with_the_reason(api):
+    path = _operator_rubric(api, "team-2026")
+    _, h = api.new_org()
+    sid = api.upload(h, rubric="team-2026").json()["id"]
+    path.unlink()
+    api.process()
+    s = api.client.get(f"/v1/sessions/{sid}", headers=h).json()
+    assert s["status"] == "failed" and s["error"] == {
+        "code": "rubric_error", "message": "rubric 'team-2026' is no longer installed on this server", "stage": "analyze"}
+
+
 def test_rubric_in_a_format_the_parser_cannot_read_is_refused_with_the_reason(api):
     _operator_rubric(api, "team-yaml", ".yaml")
     _, h = api.new_org()
@@ -500,6 +511,18 @@ def test_declared_oversize_upload_is_refused_before_reading(make_api):
     r = api.upload(h, data=wav_bytes(seconds=10.0))  # 320 KB declared in Content-Length
     assert r.status_code == 413 and r.json()["error"] == {
         "code": "too_large", "message": "the upload is larger than the limit of 0.05 MiB"}
+
+
+def test_patch_names_without_a_transcript_is_200_and_stores_them(make_api):
+    api = make_api(models=scripted_models(fail_stage="transcribe"))
+    _, h = api.new_org()
+    sid = _done(api, h)
+    r = api.client.patch(f"/v1/sessions/{sid}", headers=h, json={"leader_name": "Dana", "coachee_name": "Sam"})
+    assert r.status_code == 200 and r.json()["status"] == "failed"
+    assert (r.json()["leader"]["name"], r.json()["coachee"]["name"]) == ("Dana", "Sam")
+    assert api.process() == 0
+    roles = api.client.patch(f"/v1/sessions/{sid}", headers=h, json={"leader": "S1"})
+    assert roles.status_code == 409 and roles.json()["error"]["code"] == "not_ready"
 
 
 def test_failed_session_webhook_carries_the_error(make_api):

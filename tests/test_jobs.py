@@ -97,6 +97,18 @@ def test_worker_dead_detection():
     assert not _worker_dead("elsewhere:1:x", me)
 
 
+def test_undecodable_recording_fails_in_stage_decode_naming_the_users_file(api):
+    from conftest import wav_bytes
+
+    _, h = api.new_org()
+    sid = api.upload(h, data=wav_bytes(0.5), filename="monday 1on1.wav").json()["id"]
+    api.process()
+    s = api.client.get(f"/v1/sessions/{sid}", headers=h).json()
+    assert s["status"] == "failed" and s["error"] == {
+        "code": "audio_decode_error", "stage": "decode",
+        "message": "monday 1on1.wav: the recording is too short (0.50 s; at least 1 s is needed)"}
+
+
 def test_missing_recording_fails_with_reason(api):
     h, sid = _queued(api)
     for p in (api.settings.resolved_data_dir() / "audio").rglob("*.wav"):

@@ -103,3 +103,15 @@ print(len(t.turns), r.card_json["roles"]["leader_name"], heavy)
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["3", "Dana", "[]"]
+
+
+def test_settings_choose_real_or_scripted_models(tmp_path):
+    from models.fakes import ScriptedASR
+    from service.pipeline import models_for
+    from service.settings import Settings
+
+    real = models_for(Settings(home=tmp_path))
+    assert real.asr is None and real.diarizer_factory is None and real.use_nlp  # resolved when used
+    fake = models_for(Settings(home=tmp_path, model_backend="fake", fake_model_delay_s=2.5))
+    assert isinstance(fake.asr, ScriptedASR) and fake.asr.script.stage_delay_s == 2.5
+    assert fake.nlp() is None and fake.diarizer_factory is not None

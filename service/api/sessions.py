@@ -328,7 +328,9 @@ async def get_scorecard_html(session_id: str, db: Db, caller: Caller):
     summary="Change roles or names (re-scores without re-transcribing)",
 )
 def patch_session(session_id: str, body: SessionPatch, ctx: Ctx, db: Db, caller: Caller, response: Response):
-    """Returns 202 when a re-score was queued, 200 when only names changed."""
+    """202 when a re-score was queued: a role or rubric change, or a name change on a session
+    with a transcript (names label the speakers on the scorecard). 200 for a name change on a
+    session without one (its transcription failed): the names are stored. 409 while a job runs."""
     s = get_session(db, caller, session_id, load=("transcript_json",))
     if jobs.has_active_job(db, s.id):
         raise ApiError(409, "busy", f"the session is being processed (status {s.status}); retry when done")

@@ -50,14 +50,15 @@ class JobExecutor:
             session = db.get(CoachingSession, job.session_id) if job else None
             if job is None or session is None:
                 return
-            kind, sid = job.kind, session.id
+            kind, sid, shown_name = job.kind, session.id, session.audio_filename
             audio = self.storage.path(session.audio_path) if session.audio_path else None
         progress = _Progress(self.factory, sid)
         try:
             transcript = self._transcribe(sid, audio, progress) if kind == "transcribe" else None
             result = self._score(sid, transcript, progress)
         except CoachscoreError as e:
-            self._finish_failed(job_id, sid, e.code, e.message, progress.stage)
+            message = e.message.replace(audio.name, shown_name) if audio and shown_name else e.message
+            self._finish_failed(job_id, sid, e.code, message, progress.stage)  # the user's file name, not ours
             return
         except Exception:
             log.exception("job %s failed in stage %s", job_id, progress.stage)
