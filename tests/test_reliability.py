@@ -15,7 +15,7 @@ def test_a_third_speaker_is_named_with_their_talk_time_on_the_scorecard():
     )
     sc = build_scorecard(transcript, roles(), sentences, cue_fn=fake_cue)
     reasons = [r for r in sc.reliability.reasons if "third person" in r]
-    assert reasons == ["a third person, Alex, talks for 4.0 s (33% of the talk): the scores treat the conversation as a 1:1"]
+    assert reasons == ["a third person, Alex, talks for 3.6 s (33% of the talk): the scores treat the conversation as a 1:1"]
 
 
 def test_unnamed_extra_speakers_come_from_diarization_segments_least_talkative_last():
