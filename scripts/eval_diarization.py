@@ -42,6 +42,7 @@ from models.audio_types import Audio  # noqa: E402
 from models.config import ModelConfig  # noqa: E402
 from models.diarization import get_diarizer  # noqa: E402
 from models.diarization.base import SpeakerCount  # noqa: E402
+from models.diarization.weights import diarization_weights  # noqa: E402
 
 AMI = Path("/work/shared/data/real-audio-dev")
 
@@ -49,9 +50,16 @@ AMI = Path("/work/shared/data/real-audio-dev")
 @dataclass(frozen=True)
 class Item:
     name: str
-    wav: Path
+    wav: Path | None
     reference: list[tuple[str, float, float]]
     duration_s: float
+    samples: np.ndarray | None = None  # built in memory (real-voice mixes) instead of a wav
+
+    def audio(self) -> Audio:
+        if self.samples is not None:
+            return Audio(samples=self.samples, sample_rate=16_000, source=self.name)
+        assert self.wav is not None
+        return read_wav(self.wav)
 
 
 def read_wav(path: Path) -> Audio:
@@ -88,6 +96,20 @@ def ami_items() -> list[Item]:
     return items
 
 
+def real_items() -> list[Item]:
+    """The real two-voice mix (mono) and its stereo versions at -15/-20/-25 dB bleed."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import make_fixtures as mf
+
+    items = []
+    for bleed in (None, -15.0, -20.0, -25.0):
+        samples, truth = mf.real_conversation(bleed_db=bleed, seed=int(-(bleed or 0)))
+        ref = [(t["speaker"], t["start"], t["end"]) for t in truth["turns"]]
+        name = "real_mono" if bleed is None else f"real_stereo_{-bleed:g}dB"
+        items.append(Item(name, None, ref, truth["duration_s"], samples))
+    return items
+
+
 def der(reference, hypothesis, duration_s: float) -> dict[str, float]:
     from pyannote.core import Annotation, Segment
     from pyannote.metrics.diarization import DiarizationErrorRate
@@ -108,34 +130,85 @@ def der(reference, hypothesis, duration_s: float) -> dict[str, float]:
     }
 
 
-def run(item: Item, strategy: str, config: ModelConfig, num_speakers, warm: set) -> dict:
-    audio = read_wav(item.wav)
+def word_error(reference, hypothesis, words) -> float | None:
+    """Share of words given to the wrong speaker: words are attributed to the hypothesis
+    segments by analysis.attribution (what the scorecard uses), hypothesis labels mapped
+    to reference speakers (pyannote's optimal mapping); a word is right when its speaker
+    is a reference speaker talking at the word's midpoint. Words at no reference speech
+    are left out (None when no word is left)."""
+    from pyannote.core import Annotation, Segment as PSegment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    from analysis.attribution import build_transcript
+    from analysis.types import TranscriptMeta
+
+    ref, hyp = Annotation(), Annotation()
+    for i, (spk, s, e) in enumerate(reference):
+        ref[PSegment(s, e), i] = spk
+    for i, seg in enumerate(hypothesis):
+        hyp[PSegment(seg.start, seg.end), i] = seg.speaker
+    mapping = DiarizationErrorRate().optimal_mapping(ref, hyp)
+    attributed = build_transcript(words, hypothesis, (), 0.0, TranscriptMeta()).words
+    judged = wrong = 0
+    for w in attributed:
+        mid = (w.start + w.end) / 2
+        talking = {spk for spk, s, e in reference if s <= mid < e}
+        if not talking:
+            continue
+        judged += 1
+        wrong += mapping.get(w.speaker) not in talking
+    return wrong / judged if judged else None
+
+
+def run(item: Item, strategy: str, config: ModelConfig, num_speakers, warm: dict, words=None) -> dict:
+    audio = item.audio()
     if strategy == "channels" and audio.num_channels < 2:
         return {}
     if strategy != "channels" and audio.num_channels > 1:
         audio = Audio(audio.mono()[None], audio.sample_rate, audio.source)
-    diarizer = get_diarizer(strategy, audio, config)
     if strategy not in warm:  # load models outside the timed run
-        diarizer.diarize(audio, speakers=SpeakerCount(num_speakers))
-        warm.add(strategy)
+        warm[strategy] = _diarizer(strategy, audio, config)
+        warm[strategy](audio, SpeakerCount(num_speakers))
     t0, c0 = time.perf_counter(), time.process_time()
-    result = diarizer.diarize(audio, speakers=SpeakerCount(num_speakers))
+    segments = warm[strategy](audio, SpeakerCount(num_speakers))
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
-    scores = der(item.reference, result.segments, item.duration_s)
+    scores = der(item.reference, segments, item.duration_s)
     return {
         **scores,
         "rtf": elapsed / audio.duration_s,
         "cpu": cpu / audio.duration_s,
-        "found": len(result.speakers),
+        "found": len({s.speaker for s in segments}),
+        "wer_spk": word_error(item.reference, segments, words) if words else None,
     }
+
+
+def _diarizer(strategy: str, audio: Audio, config: ModelConfig):
+    """strategy -> callable(audio, SpeakerCount) -> segments; "peer" is pyannote's own
+    SpeakerDiarization pipeline on the same weights (scripts/pyannote_peer.py)."""
+    if strategy == "peer":
+        from pyannote_peer import PyannotePeer
+
+        return PyannotePeer(diarization_weights(config.models_dir)).diarize
+    diarizer = get_diarizer(strategy, audio, config)
+    return lambda a, speakers: list(diarizer.diarize(a, speakers=speakers).segments)
+
+
+def asr_words(items: list[Item], config: ModelConfig) -> dict[str, list]:
+    """faster-whisper (the configured default model) words per item, for word_error."""
+    from models.asr import WhisperASR
+
+    asr = WhisperASR(config)
+    return {it.name: list(asr.transcribe(it.audio()).words) for it in items}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--only", choices=["fixtures", "ami"])
+    ap.add_argument("--only", choices=["fixtures", "ami", "real"])
     ap.add_argument("--models-dir", type=Path, default=Path.home() / ".local/share/coachscore/models")
     ap.add_argument("--pyannote-dir", type=Path, help="also evaluate this local pipeline")
+    ap.add_argument("--no-peer", action="store_true", help="skip pyannote's own pipeline (slow)")
+    ap.add_argument("--no-words", action="store_true", help="skip ASR and the word attribution error")
     ap.add_argument("--extra", type=Path, action="append", default=[],
                     help="another ground-truth JSON from make_fixtures.py (e.g. a 10-min file)")
     args = ap.parse_args(argv)
@@ -143,39 +216,53 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     config = ModelConfig(models_dir=args.models_dir, pyannote_pipeline_dir=args.pyannote_dir)
-    strategies = ["channels", "default"] + (["pyannote"] if args.pyannote_dir else [])
+    mono = ["default"] + ([] if args.no_peer else ["peer"]) + (["pyannote"] if args.pyannote_dir else [])
+    jobs = _jobs(args)
+    words = {} if args.no_words else asr_words(
+        list({it.name: it for it, _, _ in jobs if not it.name.startswith(("two_voice", "dominant", "coaching", "long"))
+              and "stereo" not in it.name}.values()), config)
+    header = (f"{'file':<22} {'strategy':<9} {'n_spk':<6} {'found':>5} {'DER':>6} {'miss':>6} {'FA':>6} "
+              f"{'conf':>6} {'wrdErr':>6} {'RTF':>6} {'CPU':>6}")
+    print(header)
+    print("-" * len(header))
+    totals: dict[tuple[str, str, str], list] = {}
+    warm: dict = {}
+    for item, n, n_label in jobs:
+        for strategy in (["channels"] if "stereo" in item.name else ["channels"] + mono):
+            r = run(item, strategy, config, n, warm, words.get(item.name))
+            if not r:
+                continue
+            group = item.name.split("_")[0] if item.name.startswith(("ami", "real")) else "synthetic"
+            totals.setdefault((group, strategy, n_label.split("=")[0]), []).append(r)
+            print(f"{item.name:<22} {strategy:<9} {n_label:<6} {r['found']:>5} {r['der']:>6.3f} "
+                  f"{r['miss']:>6.3f} {r['fa']:>6.3f} {r['conf']:>6.3f} {_opt(r['wer_spk'])} "
+                  f"{r['rtf']:>6.3f} {r['cpu']:>6.3f}", flush=True)
+    print("-" * len(header))
+    for (group, strategy, n_label), rows in totals.items():
+        errs = [r["wer_spk"] for r in rows if r["wer_spk"] is not None]
+        print(f"mean {group:<17} {strategy:<9} {n_label:<6} {'':>5} "
+              f"{np.mean([r['der'] for r in rows]):>6.3f} {np.mean([r['miss'] for r in rows]):>6.3f} "
+              f"{np.mean([r['fa'] for r in rows]):>6.3f} {np.mean([r['conf'] for r in rows]):>6.3f} "
+              f"{_opt(np.mean(errs) if errs else None)} {np.mean([r['rtf'] for r in rows]):>6.3f} "
+              f"max DER {max(r['der'] for r in rows):.3f}")
+    return 0
+
+
+def _jobs(args) -> list[tuple[Item, int | None, str]]:
     jobs: list[tuple[Item, int | None, str]] = []
-    if args.only != "ami":
+    if args.only in (None, "fixtures"):
         jobs += [(it, 2, "2") for it in fixture_items(args.extra)]
-    if args.only != "fixtures":
+    if args.only in (None, "ami"):
         for it in ami_items():
             n_ref = len({s for s, _, _ in it.reference})
             jobs += [(it, n_ref, f"ref={n_ref}"), (it, 2, "2")]
-    warm: set = set()
-    header = f"{'file':<22} {'strategy':<9} {'n_spk':<6} {'found':>5} {'DER':>6} {'miss':>6} {'FA':>6} {'conf':>6} {'RTF':>6} {'CPU':>6}"
-    print(header)
-    print("-" * len(header))
-    totals: dict[tuple[str, str], list] = {}
-    for item, n, n_label in jobs:
-        for strategy in strategies:
-            r = run(item, strategy, config, n, warm)
-            if not r:
-                continue
-            group = "ami" if item.name.startswith("ami") else "synthetic"
-            totals.setdefault((group, strategy, n_label.split("=")[0]), []).append(r)
-            print(
-                f"{item.name:<22} {strategy:<9} {n_label:<6} {r['found']:>5} {r['der']:>6.3f} "
-                f"{r['miss']:>6.3f} {r['fa']:>6.3f} {r['conf']:>6.3f} {r['rtf']:>6.3f} {r['cpu']:>6.3f}",
-                flush=True,
-            )
-    print("-" * len(header))
-    for (group, strategy, n_label), rows in totals.items():
-        print(
-            f"mean {group:<17} {strategy:<9} {n_label:<6} {'':>5} "
-            f"{np.mean([r['der'] for r in rows]):>6.3f} {'':>6} {'':>6} {'':>6} "
-            f"{np.mean([r['rtf'] for r in rows]):>6.3f}"
-        )
-    return 0
+    if args.only in (None, "real"):
+        jobs += [(it, 2, "2") for it in real_items()]
+    return jobs
+
+
+def _opt(x: float | None) -> str:
+    return f"{x:>6.3f}" if x is not None else f"{'-':>6}"
 
 
 if __name__ == "__main__":
