@@ -5,25 +5,15 @@ Slow: real faster-whisper, diarization and spaCy models."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scripts_loader import load_script
 
-ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = Path(os.environ.get("COACHSCORE_MODELS_DIR", Path.home() / ".local/share/coachscore/models"))
 CODECS = {"mp3": ("mp3", 44_100, 128_000), "m4a": ("aac", 44_100, 128_000), "opus": ("libopus", 48_000, 64_000)}
-
-
-def _make_fixtures():
-    spec = importlib.util.spec_from_file_location("make_fixtures", ROOT / "scripts" / "make_fixtures.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_fixtures"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def encode(samples: np.ndarray, path: Path, codec: str, rate: int, bit_rate: int) -> Path:
@@ -52,7 +42,7 @@ def frame_labels(segments, duration_s: float, step: float = 0.05) -> list[frozen
 
 @pytest.mark.slow
 def test_four_codecs_give_the_same_speakers_leader_and_score(tmp_path):
-    mf = _make_fixtures()
+    mf = load_script("make_fixtures")
     if not (mf.REAL_DATA / mf.REAL_B).is_dir():
         pytest.skip(f"real speech clips not found in {mf.REAL_DATA}")
     from analysis import analyze

@@ -3,16 +3,15 @@ embedded default and a locally built pyannote pipeline directory."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
-import sys
 import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scripts_loader import load_script
 
 from models.audio_types import Audio
 from models.config import ModelConfig
@@ -42,15 +41,6 @@ def der(truth: dict, segments) -> float:
         hyp[Segment(s.start, s.end), i] = s.speaker
     metric = DiarizationErrorRate(collar=0.0, skip_overlap=False)
     return metric(ref, hyp, uem=Segment(0, truth["duration_s"]))
-
-
-def load_fixture_script():
-    path = Path(__file__).resolve().parents[1] / "scripts" / "make_fixtures.py"
-    spec = importlib.util.spec_from_file_location("make_fixtures", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_fixtures"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def weights_or_skip():
@@ -158,7 +148,7 @@ THREE_VOICES = (
 @pytest.mark.skipif(shutil.which("flite") is None or shutil.which("sox") is None, reason="flite/sox not installed")
 def test_an_estimated_count_finds_the_third_speaker(tmp_path):
     weights_or_skip()
-    mf = load_fixture_script()
+    mf = load_script("make_fixtures")
     lines = tuple(mf.S(spk, text, gap) for spk, text, gap in THREE_VOICES)
     voices = {"leader": "flite:rms", "coachee": "flite:slt", "guest": "flite:kal"}
     wav = mf.build(mf.Recording("three_voices", lines, voices), tmp_path)

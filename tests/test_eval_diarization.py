@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
+from scripts_loader import load_script
 
 from analysis.types import Segment, Word
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
 @pytest.fixture(scope="module")
 def ev():
-    spec = importlib.util.spec_from_file_location("eval_diarization", ROOT / "scripts" / "eval_diarization.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["eval_diarization"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("eval_diarization")
 
 
 REFERENCE = [("ann", 0.0, 4.0), ("bob", 4.0, 6.0), ("bob", 8.0, 9.0)]
