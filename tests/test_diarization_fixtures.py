@@ -159,3 +159,24 @@ def test_an_estimated_count_finds_the_third_speaker(tmp_path):
     assert wav.exists() and len(result.speakers) == 3
     coverage = speaker_coverage(truth, result.segments)
     assert min(coverage.values()) >= 0.5, coverage
+
+
+@pytest.mark.slow
+def test_the_dominant_leaders_coachee_keeps_every_reply_end_to_end():
+    weights_or_skip()
+    from analysis.errors import ModelMissingError
+    from analysis.roles import resolve_roles
+    from service.pipeline import transcribe_file
+
+    truth = json.loads((FIXTURES / "dominant_leader.json").read_text())
+    try:
+        transcript = transcribe_file(FIXTURES / "dominant_leader.wav", ModelConfig(models_dir=MODELS_DIR))
+    except ModelMissingError as e:
+        pytest.skip(f"ASR model not fetched: {e}")
+    roles = resolve_roles(transcript, None)
+    replies = [t for t in truth["turns"] if t["speaker"] == "coachee"]
+    coachee_turns = [t for t in transcript.turns if t.speaker == roles.coachee]
+    assert len(coachee_turns) == len(replies)
+    for turn, reply in zip(coachee_turns, replies):  # each reply is its own coachee turn
+        assert abs(turn.start - reply["start"]) < 0.5
+        assert 1 <= len(turn.text.split()) <= 4
