@@ -41,7 +41,7 @@ AMI stays above the 0.25 target: with oracle clustering (--oracle: each chunk's 
 mapped to reference speakers) the same segmentation gives 0.286 mean DER, so the rest is
 speech and overlap that segmentation-3.0 misses on these far-field, 40-60 % overlapped
 clips. The stereo residual is boundary disagreement between our energy VAD and the
-silero-VAD reference (crosstalk adds at most 0.006, at -15 dB). History: 0.425 / 0.369 with pyannote's
+silero-VAD reference (no bleed: 0.067; crosstalk adds nothing measurable). History: 0.425 / 0.369 with pyannote's
 powerset argmax, 0.386 / 0.341 before min_active_ratio 0.1 (trn03 0.250 -> 0.003).
 """
 
