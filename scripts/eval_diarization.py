@@ -1,23 +1,48 @@
 #!/usr/bin/env python3
 """Diarization error rate and real-time factor per strategy; prints a table.
 
-DER: pyannote.metrics DiarizationErrorRate, collar 0, overlap scored, over the whole file.
+DER: pyannote.metrics DiarizationErrorRate, collar 0, overlap scored, over the whole file,
+with missed speech / false alarm / confusion as shares of reference speech.
+wrdErr: word-level speaker attribution error: faster-whisper's words (the configured
+default model) attributed by analysis.attribution to the hypothesis, judged against the
+reference speakers talking at each word's midpoint (see word_error).
 RTF: diarization wall time / audio duration (models loaded and warmed up beforehand);
 CPU: process CPU seconds / audio duration (all threads; robust to a busy machine).
-Data: the synthetic fixtures (tests/fixtures/audio, samples/; ground truth JSON) and
-the AMI excerpts in /work/shared/data/real-audio-dev/ami_pyannote_trn* (reference.json),
-the latter run with the reference speaker count and with the default (2).
+Strategies: ``default`` (ours, embedded), ``peer`` (pyannote.audio's own SpeakerDiarization
+pipeline on the same segmentation-3.0 + CAM++ weights, pyannote 3.1 settings, see
+scripts/pyannote_peer.py), ``channels`` (stereo only).
+Data: the synthetic fixtures (tests/fixtures/audio, samples/; ground truth JSON); the AMI
+excerpts in /work/shared/data/real-audio-dev/ami_pyannote_trn* (reference.json), run
+with the reference speaker count and with 2; real two-voice material built from the
+shared single-speaker clips (make_fixtures.real_conversation: LibriVox reader + JFK,
+mono, and stereo with -15/-20/-25 dB bleed, gains 0.9/0.45, shared noise floor).
 
-    .venv/bin/python scripts/eval_diarization.py [--threads 2] [--only fixtures|ami]
+    .venv/bin/python scripts/eval_diarization.py [--threads 2] [--only fixtures|ami|real]
+        [--no-peer] [--no-words] [--oracle]
     # plus a 10-minute file: scripts/make_fixtures.py --long-minutes 10 --out /tmp/long
     .venv/bin/python scripts/eval_diarization.py --extra /tmp/long/long_10min.json
 
-Measured 2026-11-24, 2 shared CPU cores, default parameters: synthetic mono DER 0.037-0.065
-(RTF ~0.02), stereo channels DER 0.031, AMI excerpts mean DER 0.351 (reference count) /
-0.316 (num_speakers=2); was 0.425 / 0.369 with pyannote's powerset argmax (speech_threshold
-0.5 ~ argmax), then 0.386 / 0.341 before min_active_ratio 0.1 let a speaker with ~1 s of
-speech per chunk seed a cluster (trn03, one dominant speaker: 0.250 -> 0.003). Still mostly missed far-field and overlapped speech that segmentation-3.0
-itself does not detect (post-processing keeps every frame its speaker count allows).
+Measured 2026-12-01, 2 shared and heavily loaded CPU cores (wall RTF inflated; CPU column
+is the robust one), default parameters:
+
+    group      strategy  n_spk   DER   miss    FA   conf  wrdErr  RTF   max DER
+    synthetic  default   2      0.045 0.008 0.036 0.001    -    0.109  0.065 (dominant_leader 0.033)
+    synthetic  peer      2      0.129 0.016 0.019 0.093    -    0.434  0.407 (dominant_leader)
+    synthetic  channels  2      0.031 0.001 0.030 0.000    -    0.000  0.031
+    ami        default   ref    0.351 0.182 0.053 0.116  0.065  0.088  0.571
+    ami        peer      ref    0.478 0.243 0.017 0.217  0.207  0.377  0.571
+    ami        default   2      0.316 0.182 0.051 0.082  0.072  0.104  0.532
+    ami        peer      2      0.387 0.243 0.017 0.127  0.139  0.353  0.570
+    real mono  default   2      0.046 0.020 0.026 0.000  0.000  0.076
+    real mono  peer      2      0.043 0.031 0.011 0.000  0.000  0.295
+    real stereo channels 2      0.063-0.069 (-25/-20/-15 dB); 0.067 with no bleed (-200 dB)
+
+AMI stays above the 0.25 target: with oracle clustering (--oracle: each chunk's local speakers
+mapped to reference speakers) the same segmentation gives 0.286 mean DER, so the rest is
+speech and overlap that segmentation-3.0 misses on these far-field, 40-60 % overlapped
+clips. The stereo residual is boundary disagreement between our energy VAD and the
+silero-VAD reference (no bleed: 0.067; crosstalk adds nothing measurable). History: 0.425 / 0.369 with pyannote's
+powerset argmax, 0.386 / 0.341 before min_active_ratio 0.1 (trn03 0.250 -> 0.003).
 """
 
 from __future__ import annotations
@@ -42,6 +67,7 @@ from models.audio_types import Audio  # noqa: E402
 from models.config import ModelConfig  # noqa: E402
 from models.diarization import get_diarizer  # noqa: E402
 from models.diarization.base import SpeakerCount  # noqa: E402
+from models.diarization.weights import diarization_weights  # noqa: E402
 
 AMI = Path("/work/shared/data/real-audio-dev")
 
@@ -49,9 +75,16 @@ AMI = Path("/work/shared/data/real-audio-dev")
 @dataclass(frozen=True)
 class Item:
     name: str
-    wav: Path
+    wav: Path | None
     reference: list[tuple[str, float, float]]
     duration_s: float
+    samples: np.ndarray | None = None  # built in memory (real-voice mixes) instead of a wav
+
+    def audio(self) -> Audio:
+        if self.samples is not None:
+            return Audio(samples=self.samples, sample_rate=16_000, source=self.name)
+        assert self.wav is not None
+        return read_wav(self.wav)
 
 
 def read_wav(path: Path) -> Audio:
@@ -88,6 +121,21 @@ def ami_items() -> list[Item]:
     return items
 
 
+def real_items() -> list[Item]:
+    """The real two-voice mix (mono) and its stereo versions at -15/-20/-25 dB bleed, and
+    one with no audible bleed (-200 dB: what the VAD alone costs against the reference)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import make_fixtures as mf
+
+    items = []
+    for bleed in (None, -15.0, -20.0, -25.0, -200.0):
+        samples, truth = mf.real_conversation(bleed_db=bleed, seed=int(-(bleed or 0)))
+        ref = [(t["speaker"], t["start"], t["end"]) for t in truth["turns"]]
+        name = "real_mono" if bleed is None else f"real_stereo_{-bleed:g}dB"
+        items.append(Item(name, None, ref, truth["duration_s"], samples))
+    return items
+
+
 def der(reference, hypothesis, duration_s: float) -> dict[str, float]:
     from pyannote.core import Annotation, Segment
     from pyannote.metrics.diarization import DiarizationErrorRate
@@ -108,34 +156,115 @@ def der(reference, hypothesis, duration_s: float) -> dict[str, float]:
     }
 
 
-def run(item: Item, strategy: str, config: ModelConfig, num_speakers, warm: set) -> dict:
-    audio = read_wav(item.wav)
+def word_error(reference, hypothesis, words) -> float | None:
+    """Share of words given to the wrong speaker: words are attributed to the hypothesis
+    segments by analysis.attribution (what the scorecard uses), hypothesis labels mapped
+    to reference speakers (pyannote's optimal mapping); a word is right when its speaker
+    is a reference speaker talking at the word's midpoint. Words at no reference speech
+    are left out (None when no word is left)."""
+    from pyannote.core import Annotation, Segment as PSegment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    from analysis.attribution import build_transcript
+    from analysis.types import TranscriptMeta
+
+    ref, hyp = Annotation(), Annotation()
+    for i, (spk, s, e) in enumerate(reference):
+        ref[PSegment(s, e), i] = spk
+    for i, seg in enumerate(hypothesis):
+        hyp[PSegment(seg.start, seg.end), i] = seg.speaker
+    mapping = DiarizationErrorRate().optimal_mapping(ref, hyp)
+    attributed = build_transcript(words, hypothesis, (), 0.0, TranscriptMeta()).words
+    judged = wrong = 0
+    for w in attributed:
+        mid = (w.start + w.end) / 2
+        talking = {spk for spk, s, e in reference if s <= mid < e}
+        if not talking:
+            continue
+        judged += 1
+        wrong += mapping.get(w.speaker) not in talking
+    return wrong / judged if judged else None
+
+
+def run(item: Item, strategy: str, config: ModelConfig, num_speakers, warm: dict, words=None) -> dict:
+    audio = item.audio()
     if strategy == "channels" and audio.num_channels < 2:
         return {}
     if strategy != "channels" and audio.num_channels > 1:
         audio = Audio(audio.mono()[None], audio.sample_rate, audio.source)
-    diarizer = get_diarizer(strategy, audio, config)
     if strategy not in warm:  # load models outside the timed run
-        diarizer.diarize(audio, speakers=SpeakerCount(num_speakers))
-        warm.add(strategy)
+        warm[strategy] = _diarizer(strategy, audio, config)
+        warm[strategy](audio, SpeakerCount(num_speakers))
     t0, c0 = time.perf_counter(), time.process_time()
-    result = diarizer.diarize(audio, speakers=SpeakerCount(num_speakers))
+    segments = warm[strategy](audio, SpeakerCount(num_speakers))
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
-    scores = der(item.reference, result.segments, item.duration_s)
+    scores = der(item.reference, segments, item.duration_s)
     return {
         **scores,
         "rtf": elapsed / audio.duration_s,
         "cpu": cpu / audio.duration_s,
-        "found": len(result.speakers),
+        "found": len({s.speaker for s in segments}),
+        "wer_spk": word_error(item.reference, segments, words) if words else None,
     }
+
+
+def _diarizer(strategy: str, audio: Audio, config: ModelConfig):
+    """strategy -> callable(audio, SpeakerCount) -> segments; "peer" is pyannote's own
+    SpeakerDiarization pipeline on the same weights (scripts/pyannote_peer.py)."""
+    if strategy == "peer":
+        from pyannote_peer import PyannotePeer
+
+        return PyannotePeer(diarization_weights(config.models_dir)).diarize
+    diarizer = get_diarizer(strategy, audio, config)
+    return lambda a, speakers: list(diarizer.diarize(a, speakers=speakers).segments)
+
+
+def oracle_der(item: Item, config: ModelConfig) -> dict[str, float]:
+    """DER of our segmentation with oracle clustering: each chunk's local speakers are
+    mapped (Hungarian, on frame overlap) to reference speakers. The ceiling that better
+    embeddings or clustering could reach with this segmentation."""
+    import torch
+    from scipy.optimize import linear_sum_assignment
+
+    from models.diarization.embedded import EmbeddedDiarizer, _speaker_count
+
+    diarizer = EmbeddedDiarizer(diarization_weights(config.models_dir))
+    audio = item.audio()
+    waveform = torch.from_numpy(np.ascontiguousarray(audio.mono(), dtype=np.float32))
+    with torch.inference_mode():
+        segs, frames = diarizer._segment(waveform, audio.sample_rate, audio.duration_s, lambda *a: None)
+    speakers = sorted({s for s, _, _ in item.reference})
+    num_chunks, num_frames, num_local = segs.data.shape
+    hard = np.full((num_chunks, num_local), -2, dtype=np.int8)
+    for c in range(num_chunks):
+        t = segs.sliding_window[c].start + frames.start + frames.duration / 2 + np.arange(num_frames) * frames.step
+        ref = np.zeros((num_frames, len(speakers)))
+        for spk, a, b in item.reference:
+            ref[:, speakers.index(spk)] += (t >= a) & (t < b)
+        rows, cols = linear_sum_assignment(-(segs.data[c].T @ ref))
+        hard[c, rows] = cols
+        hard[c][segs.data[c].sum(axis=0) == 0] = -2
+    segments = diarizer._reconstruct(segs, hard, _speaker_count(segs, frames), None)
+    return der(item.reference, segments, item.duration_s)
+
+
+def asr_words(items: list[Item], config: ModelConfig) -> dict[str, list]:
+    """faster-whisper (the configured default model) words per item, for word_error."""
+    from models.asr import WhisperASR
+
+    asr = WhisperASR(config)
+    return {it.name: list(asr.transcribe(it.audio()).words) for it in items}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--only", choices=["fixtures", "ami"])
+    ap.add_argument("--only", choices=["fixtures", "ami", "real"])
     ap.add_argument("--models-dir", type=Path, default=Path.home() / ".local/share/coachscore/models")
     ap.add_argument("--pyannote-dir", type=Path, help="also evaluate this local pipeline")
+    ap.add_argument("--no-peer", action="store_true", help="skip pyannote's own pipeline (slow)")
+    ap.add_argument("--no-words", action="store_true", help="skip ASR and the word attribution error")
+    ap.add_argument("--oracle", action="store_true", help="also AMI DER with oracle clustering")
     ap.add_argument("--extra", type=Path, action="append", default=[],
                     help="another ground-truth JSON from make_fixtures.py (e.g. a 10-min file)")
     args = ap.parse_args(argv)
@@ -143,39 +272,58 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     config = ModelConfig(models_dir=args.models_dir, pyannote_pipeline_dir=args.pyannote_dir)
-    strategies = ["channels", "default"] + (["pyannote"] if args.pyannote_dir else [])
+    mono = ["default"] + ([] if args.no_peer else ["peer"]) + (["pyannote"] if args.pyannote_dir else [])
+    jobs = _jobs(args)
+    words = {} if args.no_words else asr_words(
+        list({it.name: it for it, _, _ in jobs if not it.name.startswith(("two_voice", "dominant", "coaching", "long"))
+              and "stereo" not in it.name}.values()), config)
+    header = (f"{'file':<22} {'strategy':<9} {'n_spk':<6} {'found':>5} {'DER':>6} {'miss':>6} {'FA':>6} "
+              f"{'conf':>6} {'wrdErr':>6} {'RTF':>6} {'CPU':>6}")
+    print(header)
+    print("-" * len(header))
+    totals: dict[tuple[str, str, str], list] = {}
+    warm: dict = {}
+    for item, n, n_label in jobs:
+        for strategy in (["channels"] if "stereo" in item.name else ["channels"] + mono):
+            r = run(item, strategy, config, n, warm, words.get(item.name))
+            if not r:
+                continue
+            group = item.name.split("_")[0] if item.name.startswith(("ami", "real")) else "synthetic"
+            totals.setdefault((group, strategy, n_label.split("=")[0]), []).append(r)
+            print(f"{item.name:<22} {strategy:<9} {n_label:<6} {r['found']:>5} {r['der']:>6.3f} "
+                  f"{r['miss']:>6.3f} {r['fa']:>6.3f} {r['conf']:>6.3f} {_opt(r['wer_spk'])} "
+                  f"{r['rtf']:>6.3f} {r['cpu']:>6.3f}", flush=True)
+        if args.oracle and item.name.startswith("ami") and n_label.startswith("ref"):
+            r = {**oracle_der(item, config), "rtf": 0.0, "wer_spk": None}
+            totals.setdefault(("ami", "oracle", "ref"), []).append(r)
+            print(f"{item.name:<22} {'oracle':<9} {n_label:<6} {'':>5} {r['der']:>6.3f} "
+                  f"{r['miss']:>6.3f} {r['fa']:>6.3f} {r['conf']:>6.3f}", flush=True)
+    print("-" * len(header))
+    for (group, strategy, n_label), rows in totals.items():
+        errs = [r["wer_spk"] for r in rows if r["wer_spk"] is not None]
+        print(f"mean {group:<17} {strategy:<9} {n_label:<6} {'':>5} "
+              f"{np.mean([r['der'] for r in rows]):>6.3f} {np.mean([r['miss'] for r in rows]):>6.3f} "
+              f"{np.mean([r['fa'] for r in rows]):>6.3f} {np.mean([r['conf'] for r in rows]):>6.3f} "
+              f"{_opt(np.mean(errs) if errs else None)} {np.mean([r['rtf'] for r in rows]):>6.3f} "
+              f"max DER {max(r['der'] for r in rows):.3f}")
+    return 0
+
+
+def _jobs(args) -> list[tuple[Item, int | None, str]]:
     jobs: list[tuple[Item, int | None, str]] = []
-    if args.only != "ami":
+    if args.only in (None, "fixtures"):
         jobs += [(it, 2, "2") for it in fixture_items(args.extra)]
-    if args.only != "fixtures":
+    if args.only in (None, "ami"):
         for it in ami_items():
             n_ref = len({s for s, _, _ in it.reference})
             jobs += [(it, n_ref, f"ref={n_ref}"), (it, 2, "2")]
-    warm: set = set()
-    header = f"{'file':<22} {'strategy':<9} {'n_spk':<6} {'found':>5} {'DER':>6} {'miss':>6} {'FA':>6} {'conf':>6} {'RTF':>6} {'CPU':>6}"
-    print(header)
-    print("-" * len(header))
-    totals: dict[tuple[str, str], list] = {}
-    for item, n, n_label in jobs:
-        for strategy in strategies:
-            r = run(item, strategy, config, n, warm)
-            if not r:
-                continue
-            group = "ami" if item.name.startswith("ami") else "synthetic"
-            totals.setdefault((group, strategy, n_label.split("=")[0]), []).append(r)
-            print(
-                f"{item.name:<22} {strategy:<9} {n_label:<6} {r['found']:>5} {r['der']:>6.3f} "
-                f"{r['miss']:>6.3f} {r['fa']:>6.3f} {r['conf']:>6.3f} {r['rtf']:>6.3f} {r['cpu']:>6.3f}",
-                flush=True,
-            )
-    print("-" * len(header))
-    for (group, strategy, n_label), rows in totals.items():
-        print(
-            f"mean {group:<17} {strategy:<9} {n_label:<6} {'':>5} "
-            f"{np.mean([r['der'] for r in rows]):>6.3f} {'':>6} {'':>6} {'':>6} "
-            f"{np.mean([r['rtf'] for r in rows]):>6.3f}"
-        )
-    return 0
+    if args.only in (None, "real"):
+        jobs += [(it, 2, "2") for it in real_items()]
+    return jobs
+
+
+def _opt(x: float | None) -> str:
+    return f"{x:>6.3f}" if x is not None else f"{'-':>6}"
 
 
 if __name__ == "__main__":

@@ -302,6 +302,96 @@ def long_recording(minutes: float) -> Recording:
     return Recording(f"long_{minutes:g}min", tuple(lines), FLITE)
 
 
+# ----------------------------------------------------------------------------- real voices
+
+REAL_DATA = Path("/work/shared/data/real-audio-dev")
+REAL_A = tuple(f"pocketsphinx_librivox_{n}" for n in ("0870", "0880", "0890", "0920", "0930"))
+REAL_B = "whisper_jfk"
+REAL_GAPS = (0.6, 0.9, -0.3, 1.2, 0.5, 0.8, 1.5, 0.4)  # before each next piece; < 0: overlap
+
+
+def real_conversation(
+    data_dir: Path = REAL_DATA, bleed_db: float | None = None, seed: int = 0
+) -> tuple[np.ndarray, dict]:
+    """Two real voices taking turns: the LibriVox reader's five clips alternating with
+    the JFK clip cut at its pauses (about 38 s), with a shared noise floor.
+
+    ``bleed_db`` None: one mono mix. A number (e.g. -20): stereo, one voice per channel at
+    different gains (0.9 and 0.45), each channel hearing the other voice ``bleed_db`` dB
+    down and 4 ms late. Reference turns are silero-VAD speech regions of each clean clip
+    (so pauses inside a clip are not counted as speech), in seconds on the mix's clock."""
+    pieces = _real_pieces(data_dir)
+    spans, t = [], 0.5
+    for k, (speaker, clip, regions) in enumerate(pieces):
+        spans.append((speaker, clip, regions, t))
+        t = max(t + 0.1, t + len(clip) / SR + REAL_GAPS[k % len(REAL_GAPS)])
+    total = max(start + len(clip) / SR for _, clip, _, start in spans) + 0.5
+    tracks = np.zeros((2, int(round(total * SR))), dtype=np.float32)
+    turns = []
+    for speaker, clip, regions, start in spans:
+        i = int(round(start * SR))
+        tracks[0 if speaker == "A" else 1, i : i + len(clip)] += clip / max(np.abs(clip).max(), 1e-6)
+        turns += [{"speaker": speaker, "start": round(start + a, 3), "end": round(start + b, 3)}
+                  for a, b in regions]
+    samples = _real_mix(tracks, bleed_db, np.random.default_rng(seed))
+    truth = {"duration_s": round(total, 3), "channels": samples.shape[0], "turns": turns}
+    return samples, truth
+
+
+def _real_pieces(data_dir: Path) -> list[tuple[str, np.ndarray, list[tuple[float, float]]]]:
+    """[(speaker, 16 kHz clip, its speech regions)]: A's clips interleaved with B's clip
+    cut at its pauses (VAD on whole clips: silero needs the context)."""
+    clips = [_decode(next((data_dir / name).glob("*.wav"))) for name in REAL_A]
+    a = [("A", clip, _speech_regions(clip)) for clip in clips]
+    jfk = _decode(next((data_dir / REAL_B).glob("*.flac")))
+    regions = _speech_regions(jfk)
+    cuts = _cut_at_pauses(regions, min_pause_s=0.4)
+    b = [("B", jfk[int(lo * SR) : int(hi * SR)], [(s - lo, e - lo) for s, e in regions if lo <= s and e <= hi])
+         for lo, hi in cuts]
+    out: list[tuple[str, np.ndarray, list[tuple[float, float]]]] = []
+    for k in range(max(len(a), len(b))):
+        out += [a[k]] if k < len(a) else []
+        out += [b[k]] if k < len(b) else []
+    return out
+
+
+def _cut_at_pauses(regions: list[tuple[float, float]], min_pause_s: float) -> list[tuple[float, float]]:
+    """Group speech regions into pieces separated by pauses >= min_pause_s (seconds)."""
+    pieces: list[tuple[float, float]] = []
+    for s, e in regions:
+        if pieces and s - pieces[-1][1] < min_pause_s:
+            pieces[-1] = (pieces[-1][0], e)
+        else:
+            pieces.append((s, e))
+    return pieces
+
+
+def _decode(path: Path) -> np.ndarray:
+    sys.path.insert(0, str(ROOT))
+    from models.decode import decode_audio
+
+    return decode_audio(path).mono().astype(np.float32)
+
+
+def _speech_regions(clip: np.ndarray, min_silence_ms: int = 250) -> list[tuple[float, float]]:
+    """(start, end) seconds of speech in a clean clip (faster-whisper's silero VAD)."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    opts = VadOptions(min_silence_duration_ms=min_silence_ms, speech_pad_ms=30)
+    return [(r["start"] / SR, r["end"] / SR) for r in get_speech_timestamps(clip, opts)]
+
+
+def _real_mix(tracks: np.ndarray, bleed_db: float | None, rng) -> np.ndarray:
+    shared = rng.normal(0.0, 0.003, size=tracks.shape[1]).astype(np.float32)
+    if bleed_db is None:
+        return np.clip(0.45 * tracks.sum(axis=0, keepdims=True) + shared, -1.0, 1.0)
+    gains = np.array([[0.9], [0.45]], dtype=np.float32)
+    near = tracks * gains
+    far = np.roll(near[::-1], int(0.004 * SR), axis=1) * 10 ** (bleed_db / 20)
+    own = rng.normal(0.0, 0.001, size=tracks.shape).astype(np.float32)
+    return np.clip(near + far + shared + own, -1.0, 1.0)
+
+
 def build(rec: Recording, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="coachscore-fixture-") as tmp:

@@ -3,16 +3,15 @@ embedded default and a locally built pyannote pipeline directory."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
-import sys
 import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scripts_loader import load_script
 
 from models.audio_types import Audio
 from models.config import ModelConfig
@@ -42,15 +41,6 @@ def der(truth: dict, segments) -> float:
         hyp[Segment(s.start, s.end), i] = s.speaker
     metric = DiarizationErrorRate(collar=0.0, skip_overlap=False)
     return metric(ref, hyp, uem=Segment(0, truth["duration_s"]))
-
-
-def load_fixture_script():
-    path = Path(__file__).resolve().parents[1] / "scripts" / "make_fixtures.py"
-    spec = importlib.util.spec_from_file_location("make_fixtures", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_fixtures"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def weights_or_skip():
@@ -158,7 +148,7 @@ THREE_VOICES = (
 @pytest.mark.skipif(shutil.which("flite") is None or shutil.which("sox") is None, reason="flite/sox not installed")
 def test_an_estimated_count_finds_the_third_speaker(tmp_path):
     weights_or_skip()
-    mf = load_fixture_script()
+    mf = load_script("make_fixtures")
     lines = tuple(mf.S(spk, text, gap) for spk, text, gap in THREE_VOICES)
     voices = {"leader": "flite:rms", "coachee": "flite:slt", "guest": "flite:kal"}
     wav = mf.build(mf.Recording("three_voices", lines, voices), tmp_path)
@@ -169,3 +159,24 @@ def test_an_estimated_count_finds_the_third_speaker(tmp_path):
     assert wav.exists() and len(result.speakers) == 3
     coverage = speaker_coverage(truth, result.segments)
     assert min(coverage.values()) >= 0.5, coverage
+
+
+@pytest.mark.slow
+def test_the_dominant_leaders_coachee_keeps_every_reply_end_to_end():
+    weights_or_skip()
+    from analysis.errors import ModelMissingError
+    from analysis.roles import resolve_roles
+    from service.pipeline import transcribe_file
+
+    truth = json.loads((FIXTURES / "dominant_leader.json").read_text())
+    try:
+        transcript = transcribe_file(FIXTURES / "dominant_leader.wav", ModelConfig(models_dir=MODELS_DIR))
+    except ModelMissingError as e:
+        pytest.skip(f"ASR model not fetched: {e}")
+    roles = resolve_roles(transcript, None)
+    replies = [t for t in truth["turns"] if t["speaker"] == "coachee"]
+    coachee_turns = [t for t in transcript.turns if t.speaker == roles.coachee]
+    assert len(coachee_turns) == len(replies)
+    for turn, reply in zip(coachee_turns, replies):  # each reply is its own coachee turn
+        assert abs(turn.start - reply["start"]) < 0.5
+        assert 1 <= len(turn.text.split()) <= 4

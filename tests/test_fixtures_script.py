@@ -3,27 +3,18 @@ the committed fixtures are consistent with their JSON."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 import wave
 from pathlib import Path
 
 import pytest
+from scripts_loader import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _load_script():
-    spec = importlib.util.spec_from_file_location("make_fixtures", ROOT / "scripts" / "make_fixtures.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_fixtures"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-mf = _load_script()
+mf = load_script("make_fixtures")
 needs_tools = pytest.mark.skipif(
     shutil.which("flite") is None or shutil.which("sox") is None, reason="flite/sox not installed"
 )
