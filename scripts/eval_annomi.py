@@ -9,7 +9,7 @@ and lower-cased (a weak ASR), with the drop. Per conversation: ROC AUC of
 
     .venv/bin/python scripts/eval_annomi.py [--limit N] [--no-spacy] [--errors KIND] [--no-model] [--by-annotator]
 
-The per-utterance figures include the trained open/closed layer (``analysis/acts_model.py``),
+The per-utterance figures include the trained open/closed layer (``analysis/acts/model.py``),
 which was fit on this same dev set: they are in-sample. The honest figures for that layer
 are the grouped cross-validation ones printed by ``scripts/train_acts.py``. ``--no-model``
 gives the rules alone (the conversation AUC always uses ``analyze`` as shipped).
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="first N conversations only")
     ap.add_argument("--no-spacy", action="store_true", help="regex splitter/rules only")
     ap.add_argument("--no-auc", action="store_true")
-    ap.add_argument("--no-model", action="store_true", help="rules only (skip analysis/acts_model.py)")
+    ap.add_argument("--no-model", action="store_true", help="rules only (skip analysis/acts/model.py)")
     ap.add_argument("--errors", choices=list(GOLD), help="print misclassified utterances")
     ap.add_argument("--errors-variant", choices=["punctuated", "stripped"], default="punctuated")
     ap.add_argument("--by-annotator", action="store_true", help="punctuated F1 per annotator_id")
@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _model_note(disabled: bool) -> str:
-    from analysis.acts_model import load_model
+    from analysis.acts.model import load_model
 
     model = None if disabled else load_model()
     if model is None:

@@ -1,11 +1,11 @@
-"""Train the small question / open-question layer of ``analysis.acts_model`` on AnnoMI dev.
+"""Train the small question / open-question layer of ``analysis.acts.model`` on AnnoMI dev.
 
     .venv/bin/python scripts/train_acts.py            # grouped CV table, then fit + write JSON
     .venv/bin/python scripts/train_acts.py --cv-only  # CV table only
     .venv/bin/python scripts/train_acts.py --no-spacy --limit 20   # quick look
 
 Rows are the leader's (therapist's) sentences as the rules label them (``use_model=False``),
-with ``acts_model.sentence_features``; both the punctuated text and the stripped,
+with ``acts.model.sentence_features``; both the punctuated text and the stripped,
 lower-cased text (a weak ASR) are used. Gold is per utterance, so sentence targets are
 derived: in a non-question utterance every sentence is a non-question; in a question
 utterance the rule-question sentences are questions (if there is none: the last "?"
@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from analysis.acts import is_strong_rule, label_transcript, open_flip_allowed  # noqa: E402
-from analysis.acts_model import FEATURE_VERSION, MODEL_SCHEMA, sentence_features, turn_contexts  # noqa: E402
+from analysis.acts.model import FEATURE_VERSION, MODEL_SCHEMA, sentence_features, turn_contexts  # noqa: E402
 from analysis.types import Act  # noqa: E402
 from eval_annomi import DEFAULT_CSV, LEADER, build_transcript, load_conversations, weak_asr  # noqa: E402
 

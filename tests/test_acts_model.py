@@ -1,13 +1,13 @@
-"""The trained layer over the rule-based acts (analysis/acts_model.py)."""
+"""The trained layer over the rule-based acts (analysis/acts/model.py)."""
 
 import json
 from importlib import resources
 
 import pytest
 
-import analysis.acts as acts
+import analysis.acts.label as acts
 from analysis.acts import classify_sentence, describe_rule, is_strong_rule, label_transcript
-from analysis.acts_model import (
+from analysis.acts.model import (
     FEATURE_VERSION,
     MODEL_SCHEMA,
     ActsModel,

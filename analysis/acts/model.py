@@ -5,8 +5,8 @@ context (see ``ActsModel``). Weights live in
 ``analysis/data/acts/question_model.json`` (trained on AnnoMI dev only, grouped CV by
 conversation). Pure stdlib arithmetic: a sentence has ~30 active features,
 so a dict lookup per feature is all the inference there is. Loaded once, lazily;
-deterministic. The rules stay the first word: ``acts.label_transcript`` only asks this
-layer where a rule is not strong, and records every flip in the sentence's ``rule``.
+deterministic. The rules stay the first word: ``label.label_transcript`` only asks this
+layer (through ``layer``) where a rule is not strong, and records every flip in the sentence's ``rule``.
 """
 
 from __future__ import annotations
