@@ -424,3 +424,55 @@ def test_reported_coachee_words_are_a_reflection_frame():
     )
     assert leader("That sounds like you were stretched thin.") == (Act.REFLECTION, "reflection_frame")
     assert act("That sounds like a good plan.") is not Act.REFLECTION
+
+
+# ------------------------------------------------------------------ misfires (issue 9 item 3)
+def _leader_acts(text, nlp=None):
+    tr = Transcript(
+        duration_s=10.0,
+        speakers=(Speaker("L"), Speaker("C")),
+        turns=(Turn("C", 0.0, 2.0, "It has been a hard week, honestly."), Turn("L", 2.0, 5.0, text),
+               Turn("C", 5.0, 8.0, "Well, I guess so.")),
+    )
+    return [s for s in label_transcript(tr, "L", nlp) if s.speaker == "L"]
+
+
+@pytest.mark.parametrize("text", ["Let's talk about the Q3 pipeline.", "let's look at the budget"])
+def test_an_agenda_statement_is_not_an_invitation(text):
+    assert not act(text).is_question
+
+
+@pytest.mark.parametrize("text", ["Let's talk about what happened.", "Let's explore how you felt about it."])
+def test_lets_talk_about_what_still_invites(text):
+    assert act(text) is Act.OPEN_QUESTION
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Which of those feels right to you, and why?", "Where are things right now?", "where are you with the hiring plan",
+     "Which option would you pick, and how would you start?"],
+)
+def test_state_and_why_questions_are_open(text):
+    assert act(text) is Act.OPEN_QUESTION
+
+
+@pytest.mark.parametrize("text", ["Where do you live?", "Which day works?", "Where is the meeting?"])
+def test_place_and_choice_questions_stay_closed(text):
+    assert act(text) is Act.CLOSED_QUESTION
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["And I'd have them use the tailored demo script", "And I'd have them use the tailored demo script.",
+     "I would get the team to review it first.", "If it were me, I'd send it today."],
+)
+def test_what_i_would_have_them_do_is_advice(text):
+    assert act(text) is Act.ADVICE
+    assert all(s.act is Act.ADVICE for s in _leader_acts(text))
+
+
+def test_misfires_hold_with_spacy(nlp):
+    assert not _leader_acts("Let's talk about the Q3 pipeline.", nlp)[0].act.is_question
+    assert _leader_acts("Where are things right now?", nlp)[0].act is Act.OPEN_QUESTION
+    assert _leader_acts("And I'd have them use the tailored demo script", nlp)[0].act is Act.ADVICE
+    assert _leader_acts("What's on your mind this week?", nlp)[0].grow is GrowStage.GOAL

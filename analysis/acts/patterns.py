@@ -56,7 +56,9 @@ INVITATION = rx(
     r"talk me through|talk about|talk a (?:little|bit)|say (?:a (?:little|bit) |something )?more|repeat back|"
     r"describe|explain|elaborate|share (?:with me|more|a bit|a little)|give me an example|"
     r"give me a sense|fill me in|catch me up|remind me|help me (?:to )?understand|"
-    r"go on|keep going|let's (?:talk|hear|explore|look at)|"
+    r"go on|keep going|"
+    # "Let's talk about the Q3 pipeline." sets an agenda; about what/how or "your X" it invites
+    r"let's (?:talk|hear|explore|look at)(?: about)? (?=what|how|why|where|when|whether|if|you\b|your\b|more\b)|"
     r"let me hear|paint (?:me )?a picture)\b"
 )
 CURIOUS = rx(
@@ -109,6 +111,13 @@ IMPERATIVE_HAVE = rx(r"^(?:have|do) (?:a|an|some|the) (?:good|great|nice|lovely|
 WH_ALONE = rx(rf"^(?:{WH}|how come|how so)$")
 WH_FINAL = rx(rf"\b({WH})$")  # "Acting out would be what?"
 QUANT_HOW = rx(r"^how (?:many|much|long|often|old|far|soon|late|early|big|frequently)\b")
+# "Which of those feels right, and why?": an open "why/how" after a choice opens it.
+OPEN_TAIL = rx(r"\b(?:and|or|but) (?:why|how)\b")
+# "Where are things right now?", "Where are you with the plan?": the state of things, not a place.
+STATE_WHERE = rx(
+    r"^where (?:are|is|do|does|did) (?:things|it|that|this|we|you|the team|your team|matters|everything)"
+    r"(?: \w+)? (?:right now|now|at|with|stand|currently|today|these days|going|heading)\b"
+)
 OPEN_WH = rx(
     r"^(?:what|how|why|what's|whats|how's|why's|what're|how're|what've|what'd|how'd|why'd|"
     r"what'll|how'll)\b"
@@ -175,7 +184,11 @@ ADVICE_FRAME = rx(
     r"\b(?:i(?:'d| would|'m going to| am going to|'m gonna| will|'ll| really| strongly| just)* "
     r"(?:suggest|recommend|advise|encourage|urge|propose)|my (?:suggestion|advice|recommendation)|"
     r"what i(?:'d| would) (?:do|suggest|recommend|like to recommend|like to suggest)|"
-    r"if i were you|i(?:'d| would) (?:like|want|love) you to|i want you to(?! know)|i need you to|"
+    r"if i were you|if i were in your (?:shoes|position)|if it were me|in your shoes|"
+    # what I would have others do in their place: "I'd have them use the tailored demo script"
+    r"i(?:'d| would) (?:probably |just |definitely |also )?(?:have|get|ask|tell|make) "
+    r"(?:them|him|her|the team|your team|everyone|people) (?:to )?(?!be\b)\w+|"
+    r"i(?:'d| would) (?:like|want|love) you to|i want you to(?! know)|i need you to|"
     r"we (?:strongly )?(?:recommend|suggest|advise)|i (?:really )?hope you(?:'ll| will| can| consider| really| think)|"
     r"it(?:'s| is|'d be| would be| might be| may be) (?:really |very |probably )?"
     r"(?:a good idea|best|better|important|essential|wise|helpful) "

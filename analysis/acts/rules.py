@@ -46,12 +46,14 @@ from analysis.acts.patterns import (
     NOT_IMPERATIVE,
     NOT_SUMMARY,
     OPEN_QUOTE,
+    OPEN_TAIL,
     OPEN_WH,
     POLITE_OPEN,
     PROCESS_VERBS,
     QUANT_HOW,
     REFLECTION_FRAME,
     SKIP_HEAD,
+    STATE_WHERE,
     STOP,
     TAG_END,
     TAG_WORDS,
@@ -273,7 +275,7 @@ def _open_or_closed(f: TextFeatures, form: str, clause: str) -> tuple[Act, str]:
         wh = clause if base == "wh_start" else _wh_clause(clause)
         if QUANT_HOW.match(wh) or CLOSED_WHAT.match(wh) or HOW_DEGREE.match(wh):
             return Act.CLOSED_QUESTION, form + "_specific"
-        if OPEN_WH.match(wh):
+        if OPEN_WH.match(wh) or OPEN_TAIL.search(clause) or STATE_WHERE.match(wh):
             return Act.OPEN_QUESTION, form + "_open"
         return Act.CLOSED_QUESTION, form + "_fact"
     if POLITE_OPEN.match(clause):
