@@ -51,26 +51,30 @@ _SUFFIX_TEXT = {
 }
 
 
-_MODEL_RULE = re.compile(r"^model:(\w+) p=([\d.]+)(?: open p=[\d.]+)? \(was ([^)]*)\)(?: (\S+))?$")
-_MODEL_VERDICT = {
-    "open": "an open question",
-    "closed": "a closed question",
-    "question": "a question",
-    "not_question": "not a question",
+_MODEL_RULE = re.compile(r"^model:(\w+) p=([\d.]+) near=(\w+) (\d+)/(\d+) \(was (.*)\)$")
+_ACT_WORDS = {
+    "open_question": "an open question",
+    "closed_question": "a closed question",
+    "leading_question": "a leading question (a suggestion phrased as a question)",
+    "advice": "advice",
+    "takeover": "the leader taking over the task",
+    "reflection": "a reflection of what the other person said",
+    "information": "information",
+    "statement": "a plain statement",
+    "backchannel": "a backchannel",
 }
 
 
 def describe_rule(rule: str) -> str:
-    """A plain-English explanation of a rule name from ``classify_sentence`` or of a flip
-    by the trained layer ("model:open p=0.71 (was wh_start_fact)")."""
+    """A plain-English explanation of a rule name from ``classify_sentence`` or of a verdict
+    of the trained layer ("model:advice p=0.71 near=advice 4/5 (was default_statement)")."""
     m = _MODEL_RULE.match(rule)
     if m:
-        verdict = _MODEL_VERDICT.get(m.group(1), m.group(1))
-        prob = "P(open)" if m.group(1) in ("open", "closed") else "P(question)"
-        then = f"; now: {describe_rule(m.group(4))}" if m.group(4) else ""
+        act, prob, near, votes, k, was = m.groups()
         return (
-            f"a small trained model judged it {verdict} ({prob}={m.group(2)}); "
-            f"the rule said: {describe_rule(m.group(3))}{then}"
+            f"a trained model that reads the sentence's meaning judged it {_ACT_WORDS.get(act, act)} "
+            f"(probability {float(prob):.0%}; {votes} of the {k} closest labelled examples are "
+            f"{_ACT_WORDS.get(near, near)}); the wording rules alone said: {describe_rule(was)}"
         )
     text, name = "", rule
     if name.startswith("leading_"):
