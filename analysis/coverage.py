@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from itertools import combinations
 
-from analysis.evidence import metric, mmss, of_sentence
+from analysis.evidence import metric, of_sentence
+from analysis.units import format_clock
 from analysis.floors import Conversation
 from analysis.reliability import Signals, reliability
-from analysis.results import GrowCoverage, GrowStageCoverage, Metric
+from analysis.results import GrowCoverage, GrowStageCoverage, Measurement
 from analysis.types import GrowStage
 
 STAGES = (GrowStage.GOAL, GrowStage.REALITY, GrowStage.OPTIONS, GrowStage.WILL)
@@ -25,7 +26,7 @@ def grow_coverage(conv: Conversation) -> GrowCoverage:
         GrowStageCoverage(
             stage, stage in first,
             first[stage].start if stage in first else None,
-            of_sentence(first[stage], stage.value) if stage in first else None,
+            of_sentence(first[stage], f"{stage.value.capitalize()} question") if stage in first else None,
         )
         for stage in STAGES
     )
@@ -36,9 +37,10 @@ def grow_coverage(conv: Conversation) -> GrowCoverage:
 def _order(stages: tuple[GrowStageCoverage, ...]) -> tuple[bool, str]:
     covered = [c for c in stages if c.covered]
     if len(covered) < 2:
-        return False, f"{len(covered)} stage(s) covered: too few to judge the order"
+        n = len(covered)
+        return False, f"{n} stage{'' if n == 1 else 's'} covered: too few to judge the order"
     by_time = sorted(covered, key=lambda c: c.first_at or 0.0)
-    sequence = " -> ".join(f"{c.stage.value} ({mmss(c.first_at or 0.0)})" for c in by_time)
+    sequence = ", then ".join(f"{c.stage.value.capitalize()} at {format_clock(c.first_at or 0.0)}" for c in by_time)
     inversions = sum(
         1 for a, b in combinations(covered, 2) if (a.first_at or 0.0) > (b.first_at or 0.0)
     )
@@ -49,10 +51,9 @@ def _order(stages: tuple[GrowStageCoverage, ...]) -> tuple[bool, str]:
     return False, f"out of order: {sequence}"
 
 
-def grow_metric(conv: Conversation, sig: Signals, cov: GrowCoverage) -> Metric:
+def grow_metric(conv: Conversation, sig: Signals, cov: GrowCoverage) -> Measurement:
     covered = [c for c in cov.stages if c.covered]
     return metric(
-        "grow_stages_covered", "GROW stages covered", len(covered), "count",
-        reliability(sig, "text"), "4 of 4, in order",
+        "grow_stages_covered", len(covered), reliability(sig, "text"),
         [c.question for c in covered if c.question is not None], cov.order_detail,
     )

@@ -1,10 +1,10 @@
-"""Small helpers to quote the transcript as Evidence and to build Metrics."""
+"""Small helpers to quote the transcript as Evidence and to build Measurements."""
 
 from __future__ import annotations
 
 from typing import Iterable
 
-from analysis.results import Evidence, Metric, Reliability
+from analysis.results import Evidence, Measurement, Reliability
 from analysis.types import Sentence
 
 MAX_QUOTE = 240
@@ -26,23 +26,16 @@ def span(speaker: str, start: float, end: float, text: str, note: str = "") -> E
 
 def metric(
     key: str,
-    label: str,
     value: float | None,
-    unit: str,
     reliability: Reliability,
-    target: str = "",
     evidence: Iterable[Evidence] = (),
     detail: str = "",
-) -> Metric:
-    """A Metric with its value rounded to 4 places and at most MAX_EVIDENCE items."""
+) -> Measurement:
+    """A Measurement with its value rounded to 4 places and at most MAX_EVIDENCE items."""
     items = tuple(evidence)
     if len(items) > MAX_EVIDENCE:
         detail = (detail + "; " if detail else "") + f"first {MAX_EVIDENCE} of {len(items)} shown"
         items = items[:MAX_EVIDENCE]
     rounded = None if value is None else round(float(value), 4)
-    return Metric(key, label, rounded, unit, target, items, reliability, detail)
+    return Measurement(key, rounded, reliability, items, detail)
 
-
-def mmss(t: float) -> str:
-    t = max(0, int(round(t)))
-    return f"{t // 60}:{t % 60:02d}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from analysis.evidence import metric, of_sentence
 from analysis.floors import Conversation, Floor
 from analysis.reliability import Signals, reliability
-from analysis.results import Evidence, Metric
+from analysis.results import Evidence, Measurement
 
 MIN_OVERLAP_S = 0.5
 CUT_OFF_GAP_S = 0.5
@@ -69,8 +69,5 @@ def _overlap_with(conv: Conversation, speaker: str, t: float, until: float) -> f
     )
 
 
-def interruption_metric(conv: Conversation, sig: Signals, found: tuple[Interruption, ...]) -> Metric:
-    return metric(
-        "interruptions", "Interruptions", len(found), "count", reliability(sig, "timing"), "0",
-        [i.leader for i in found],
-    )
+def interruption_metric(conv: Conversation, sig: Signals, found: tuple[Interruption, ...]) -> Measurement:
+    return metric("interruptions", len(found), reliability(sig, "timing"), [i.leader for i in found])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from analysis.evidence import mmss, of_sentence, span
+from analysis.evidence import of_sentence, span
+from analysis.units import format_clock
 from analysis.floors import Conversation
 from analysis.rescue import DEFAULT_ALTERNATIVE
 from analysis.results import DebriefPrompt, Moment, RescueMoment
@@ -31,9 +32,15 @@ def best_question(conv: Conversation) -> Moment | None:
         "Best question",
         (of_sentence(q, "open question"),
          span(answer.speaker, answer.start, answer.end, " ".join(s.text for s in answer.sentences),
-              "the coachee's answer")),
-        f"The coachee talked for {seconds:.0f} s after this question.",
+              "the answer")),
+        f"{_capital(conv.transcript.person(answer.speaker, conv.roles))} talked for {seconds:.0f} s "
+        "after this question.",
+        at=q.start,
     )
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def redo_moment(conv: Conversation, rescues: Sequence[RescueMoment]) -> Moment | None:
@@ -44,18 +51,22 @@ def redo_moment(conv: Conversation, rescues: Sequence[RescueMoment]) -> Moment |
         ev = tuple(e for e in (r.cue, r.response) if e is not None)
         return Moment(
             "Redo moment", ev,
-            f"At {mmss(r.time)} you answered with {r.kind.value.replace('_', ' ')} "
-            f"({'; '.join(r.severity_reasons)}).",
-            r.alternative,
+            f"At {format_clock(r.time)} you answered with {_ANSWER[r.kind]} ({'; '.join(r.severity_reasons)}).",
+            r.alternative, at=r.time, metric="rescues_per_10_min",
         )
     run = _worst_closed_run(conv)
     if not run:
         return None
+    n = len(run)
+    what = "a closed or leading question" if n == 1 else f"{n} closed or leading questions in a row"
     return Moment(
-        "Redo moment", tuple(of_sentence(s, s.act.value) for s in run),
-        f"At {mmss(run[0].start)} you asked {len(run)} closed or leading question(s) in a row.",
-        f"Ask one open question instead, e.g. '{DEFAULT_ALTERNATIVE}'",
+        "Redo moment", tuple(of_sentence(s, s.act.label.lower()) for s in run),
+        f"At {format_clock(run[0].start)} you asked {what}.",
+        DEFAULT_ALTERNATIVE, at=run[0].start, metric="open_question_share",
     )
+
+
+_ANSWER = {Act.ADVICE: "advice", Act.TAKEOVER: "a takeover", Act.LEADING_QUESTION: "a leading question"}
 
 
 def _worst_closed_run(conv: Conversation) -> list[Sentence]:
@@ -76,7 +87,7 @@ def debrief(best: Moment | None, redo: Moment | None) -> tuple[DebriefPrompt, ..
     redo_text = None
     if redo is not None:
         said = redo.evidence[-1].text
-        redo_text = f'At {mmss(redo.evidence[-1].start)}: "{said}"'
+        redo_text = f'At {format_clock(redo.at if redo.at is not None else redo.evidence[-1].start)}: "{said}"'
         if redo.alternative:
             redo_text += f" Try instead: {redo.alternative}"
     return (

@@ -18,8 +18,9 @@ from analysis.evidence import metric, of_sentence
 from analysis.floors import Conversation, Floor
 from analysis.interruptions import Interruption
 from analysis.reliability import Signals, reliability
-from analysis.results import Evidence, Metric, RescueMoment
+from analysis.results import Evidence, Measurement, RescueMoment
 from analysis.types import RESCUE_ACTS, Act, Sentence
+from analysis.units import format_duration
 
 CueFn = Callable[[str], "str | None"]
 
@@ -27,6 +28,10 @@ RESPONSE_WINDOW = 3  # leader sentences at the start of a floor that count as th
 CUE_LOOKBACK = 3  # coachee sentences at the end of their floor searched for a cue
 LONG_PAUSE_S = 2.5  # a pause this long inside a coachee answer is hesitation
 TOPIC_WINDOW_S = 120.0
+# The rate's prior: RATE_PRIOR_MIN minutes at the target rate (none). The rate is then
+# the posterior mean of a Poisson rate under a Gamma prior worth that much exposure,
+# 10 * n / (minutes + 10): never above the count itself, near n per 10 min on long calls.
+RATE_PRIOR_MIN = 10.0
 
 ALTERNATIVES = {
     "question": "What would you do if I weren't here?",
@@ -108,9 +113,9 @@ def _moment(conv: Conversation, response: Sentence, cue: Cue | None, interrupted
         time=response.start,
         kind=response.act,
         cue=None if cue is None else cue.evidence,
-        response=of_sentence(response, response.act.value),
+        response=of_sentence(response, response.act.label.lower()),
         severity=severity,
-        severity_reasons=tuple(reasons) or (f"{response.act.value.replace('_', ' ')} after a coachee cue",),
+        severity_reasons=tuple(reasons) or (f"{response.act.label.lower()} after a coachee cue",),
         interrupted=interrupted,
         alternative=alternative_for(response.act, cue.kind if cue else None),
     )
@@ -140,14 +145,23 @@ def alternative_for(act: Act, cue_kind: str | None) -> str:
     return DEFAULT_ALTERNATIVE
 
 
-def rescue_metrics(conv: Conversation, sig: Signals, rescues: Sequence[RescueMoment]) -> tuple[Metric, ...]:
+def rate_per_10_min(count: int, seconds: float) -> float:
+    """Events per 10 minutes of a recording ``seconds`` long, shrunk toward the target
+    rate (none) by a prior of RATE_PRIOR_MIN minutes; never above ``count``."""
+    minutes = max(0.0, seconds) / 60.0
+    return 10.0 * count / (minutes + RATE_PRIOR_MIN)
+
+
+def rescue_metrics(
+    conv: Conversation, sig: Signals, rescues: Sequence[RescueMoment]
+) -> tuple[Measurement, ...]:
     rel = reliability(sig, "all")
-    minutes10 = max(conv.transcript.duration_s, 60.0) / 600.0
     ev = [r.response for r in rescues]
+    n, seconds = len(rescues), conv.transcript.duration_s
     return (
-        metric("rescue_count", "Rescue moments", len(rescues), "count", rel, "0", ev),
-        metric("rescues_per_10_min", "Rescues per 10 minutes", len(rescues) / minutes10,
-               "per_10_min", rel, "0", detail="rescue moments per 10 minutes of recording"),
-        metric("first_rescue_at_s", "First rescue at", rescues[0].time if rescues else None,
-               "s", rel, evidence=ev[:1]),
+        metric("rescue_count", n, rel, ev),
+        metric("rescues_per_10_min", rate_per_10_min(n, seconds), rel,
+               detail=f"{n} in {format_duration(seconds)}, counted as if {RATE_PRIOR_MIN:g} minutes "
+                      "without one came first, so a short recording is not blown up"),
+        metric("first_rescue_at_s", rescues[0].time if rescues else None, rel, evidence=ev[:1]),
     )

@@ -29,6 +29,18 @@ class Reliability:
 
 
 @dataclass(frozen=True)
+class Measurement:
+    """A metric's value as a metric function computes it; the registry
+    (``analysis.metrics``) adds its label, unit and the rubric's target."""
+
+    key: str
+    value: float | None
+    reliability: Reliability
+    evidence: tuple[Evidence, ...] = ()
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class Metric:
     """One measured value. ``value`` is None when it is undefined for this recording
     (e.g. open-question share with no questions); ``target`` is human-readable."""
@@ -97,12 +109,16 @@ class Score:
 
 @dataclass(frozen=True)
 class Moment:
-    """A highlighted moment (best question, redo moment) with an optional alternative."""
+    """A highlighted moment (best question, redo moment) with an optional alternative.
+    ``at``: when the leader's part of it starts (seconds); ``metric``: the metric whose
+    problem it shows (a rescue: "rescues_per_10_min"), "" for none."""
 
     title: str
     evidence: tuple[Evidence, ...]
     explanation: str
     alternative: str | None = None
+    at: float | None = None
+    metric: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,6 +147,7 @@ class Scorecard:
     debrief: tuple[DebriefPrompt, ...]
     timeline: tuple[tuple[str, float, float], ...]  # (speaker, start, end) speech segments
     generated_by: str = "coachscore"
+    silences: tuple[tuple[float, float], ...] = ()  # (start, end) gaps between anyone's speech
 
     def metric(self, key: str) -> Metric:
         for m in self.metrics:

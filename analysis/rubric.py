@@ -4,23 +4,18 @@ wording). ``load_rubric`` validates and names the bad field; ``score`` applies o
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from analysis.errors import RubricError
-from analysis.results import DimensionScore, Metric, Score
+from analysis.metrics import SPECS, meets_target
+from analysis.results import DimensionScore, Metric, Moment, Score
+from analysis.units import format_clock, format_metric_value
 
 DEFAULT_RUBRIC = "rubric-default.toml"
-KNOWN_METRICS = frozenset({
-    "question_statement_ratio", "open_question_share", "directive_share", "leader_backchannels",
-    "leader_talk_share", "total_silence_s", "silence_share", "longest_silence_s",
-    "wait_time_median_s", "wait_time_3s_share", "silence_broken_by_leader", "stacked_questions",
-    "longest_leader_monologue_s", "longest_coachee_story_s", "rescue_count",
-    "rescues_per_10_min", "first_rescue_at_s", "grow_stages_covered", "interruptions",
-})
 
 
 @dataclass(frozen=True)
@@ -57,6 +52,7 @@ class Dimension:
     if_missing: float
     focus: str
     also: tuple[Criterion, ...] = ()
+    focus_moment: str = ""  # the focus, told with the redo moment when it shows this dimension
 
     @property
     def criteria(self) -> tuple[Criterion, ...]:
@@ -69,10 +65,14 @@ class Dimension:
 
 @dataclass(frozen=True)
 class Rubric:
+    """``targets``: the value each metric should reach (by metric key; which way is
+    better comes from the metric registry), shown on the scorecard."""
+
     id: str
     version: str
     title: str
     dimensions: tuple[Dimension, ...]
+    targets: Mapping[str, float] = field(default_factory=dict)
 
 
 def load_rubric(path: Path | None = None) -> Rubric:
@@ -105,8 +105,27 @@ def parse_rubric(text: str, name: str = "rubric") -> Rubric:
     for i, k in enumerate(keys):
         if k in keys[:i]:
             raise RubricError(f"rubric {name}: field 'dimensions[{i}].key': duplicate key {k!r}")
-    return Rubric(_text(data, "id", name), _text(data, "version", name),
-                  str(data.get("title", "")), dimensions)
+    rubric = Rubric(_text(data, "id", name), _text(data, "version", name),
+                    str(data.get("title", "")), dimensions, _targets(data.get("targets", {}), name))
+    _check_full_marks(rubric, name)
+    return rubric
+
+
+def _targets(d: Any, name: str) -> dict[str, float]:
+    if not isinstance(d, Mapping):
+        raise RubricError(f"rubric {name}: field 'targets' must be a table of metric = value")
+    for key, value in d.items():
+        _known_metric(key, f"targets.{key}", name)
+        if not _is_number(value):
+            raise RubricError(f"rubric {name}: field 'targets.{key}' must be a number, got {value!r}")
+    return {k: float(v) for k, v in d.items()}
+
+
+def _known_metric(metric: str, where: str, name: str) -> None:
+    if metric not in SPECS:
+        raise RubricError(
+            f"rubric {name}: field {where!r}: unknown metric {metric!r} (known: {', '.join(sorted(SPECS))})"
+        )
 
 
 def _text(d: Mapping[str, Any], key: str, name: str, where: str = "") -> str:
@@ -132,20 +151,49 @@ def _dimension(d: Any, where: str, name: str) -> Dimension:
     return Dimension(
         key=_text(d, "key", name, where), label=_text(d, "label", name, where),
         metric=main.metric, weight=float(weight), thresholds=main.thresholds,
-        if_missing=main.if_missing, focus=_text(d, "focus", name, where),
+        if_missing=main.if_missing, focus=_wording(d, "focus", name, where),
         also=tuple(_criterion(c, f"{where}.also[{i}]", name) for i, c in enumerate(also)),
+        focus_moment=_wording(d, "focus_moment", name, where) if "focus_moment" in d else "",
     )
+
+
+FOCUS_FIELDS = ("coachee", "time", "alternative")  # the {placeholders} focus texts may use
+
+
+def _wording(d: Mapping[str, Any], key: str, name: str, where: str) -> str:
+    text = _text(d, key, name, where)
+    try:
+        text.format(**{f: f for f in FOCUS_FIELDS})
+    except (KeyError, IndexError, ValueError) as e:
+        raise RubricError(
+            f"rubric {name}: field '{where}.{key}': unknown placeholder {e} "
+            f"(allowed: {', '.join('{' + f + '}' for f in FOCUS_FIELDS)})"
+        ) from e
+    return text
+
+
+def _check_full_marks(r: Rubric, name: str) -> None:
+    """Meeting a target gives full marks: every criterion whose metric has a target
+    scores 100 at the target and at each threshold beyond it in the better direction."""
+    for i, d in enumerate(r.dimensions):
+        for j, c in enumerate(d.criteria):
+            target, spec = r.targets.get(c.metric), SPECS[c.metric]
+            if target is None or spec.direction is None:
+                continue
+            beyond = [x for x, _ in c.thresholds if meets_target(spec, x, target)]
+            if any(c.score(x) < 100 for x in [target, *beyond]):
+                where = f"dimensions[{i}]" + (f".also[{j - 1}]" if j else "")
+                raise RubricError(
+                    f"rubric {name}: field '{where}.thresholds' must score 100 at the target of "
+                    f"{c.metric} ({target:g}) and beyond it"
+                )
 
 
 def _criterion(d: Any, where: str, name: str) -> Criterion:
     if not isinstance(d, Mapping):
         raise RubricError(f"rubric {name}: field {where!r} must be a table")
     metric = _text(d, "metric", name, where)
-    if metric not in KNOWN_METRICS:
-        raise RubricError(
-            f"rubric {name}: field '{where}.metric': unknown metric {metric!r} "
-            f"(known: {', '.join(sorted(KNOWN_METRICS))})"
-        )
+    _known_metric(metric, f"{where}.metric", name)
     missing = d.get("if_missing", 0)
     if not _is_score(missing):
         raise RubricError(f"rubric {name}: field '{where}.if_missing' must be a score 0-100, got {missing!r}")
@@ -185,7 +233,7 @@ def score(rubric: Rubric, metrics: Sequence[Metric]) -> Score:
         s = round(sum(p[0] for p in parts) / len(parts), 1)
         explanation = "; ".join(p[1] for p in parts)
         if len(parts) > 1:
-            explanation += f"; mean -> {s:g}/100"
+            explanation += f"; the dimension scores their mean, {s:.0f}/100"
         main = values.get(d.metric)
         dims.append(DimensionScore(
             d.key, d.label, d.metric, main.value if main else None, s, d.weight,
@@ -197,16 +245,28 @@ def score(rubric: Rubric, metrics: Sequence[Metric]) -> Score:
 
 
 def _criterion_score(c: Criterion, m: Metric | None) -> tuple[float, str]:
+    """The criterion's score and its explanation in words ("Leader talk share 53%
+    (target 40% or less): 53/100")."""
     value = m.value if m is not None else None
     s = c.score(value)
-    shown = "undefined" if value is None else f"{value:g}"
+    spec = SPECS[c.metric]
+    shown = "not measured" if value is None else format_metric_value(value, spec.unit)
     target = f" (target {m.target})" if m is not None and m.target else ""
-    return s, f"{c.metric} = {shown}{target} -> {s:.1f}/100".replace(".0/100", "/100")
+    return s, f"{spec.label} {shown}{target}: {s:.0f}/100"
 
 
-def focus_behaviour(rubric: Rubric, result: Score) -> str:
-    """The one next-time behaviour: the focus wording of the largest weighted gap."""
+def focus_behaviour(rubric: Rubric, result: Score, moment: Moment | None = None,
+                    coachee: str = "the coachee") -> str:
+    """The one next-time behaviour: the focus wording of the largest weighted gap. When
+    ``moment`` (the redo moment) shows that dimension's metric, the dimension's
+    ``focus_moment`` wording tells the focus with that moment's time and alternative, so
+    the focus and the redo box talk about the same moment."""
     worst = max(result.dimensions, key=lambda d: d.gap)
     if worst.gap <= 0:
         return "Keep doing what you did: every rubric dimension is at full marks."
-    return next(d.focus for d in rubric.dimensions if d.key == worst.key)
+    dim = next(d for d in rubric.dimensions if d.key == worst.key)
+    shows = moment is not None and moment.metric in {c.metric for c in dim.criteria}
+    if shows and dim.focus_moment and moment is not None and moment.at is not None and moment.alternative:
+        return dim.focus_moment.format(coachee=coachee, time=format_clock(moment.at), alternative=moment.alternative)
+    return dim.focus.format(coachee=coachee, time="", alternative="")
+

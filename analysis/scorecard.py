@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from analysis.coverage import grow_coverage, grow_metric
+from analysis.coverage import grow_coverage
 from analysis.floors import build_conversation
-from analysis.interruptions import find_interruptions, interruption_metric
+from analysis.interruptions import find_interruptions
+from analysis.metrics import Found, measure
 from analysis.moments import best_question, debrief, redo_moment
-from analysis.question_metrics import question_metrics
 from analysis.reliability import reliability, signals
-from analysis.rescue import CueFn, find_rescues, rescue_metrics
+from analysis.rescue import CueFn, find_rescues
 from analysis.results import (
     DebriefPrompt,
     DimensionScore,
@@ -24,7 +24,7 @@ from analysis.results import (
     Scorecard,
 )
 from analysis.rubric import Rubric, focus_behaviour, load_rubric, score
-from analysis.timing import timing_metrics
+from analysis.timing import silences
 from analysis.types import SCORECARD_SCHEMA, Roles, Sentence, Transcript
 
 
@@ -53,13 +53,7 @@ def build_scorecard(
     interruptions = find_interruptions(conv)
     rescues = find_rescues(conv, interruptions, cue_fn)
     grow = grow_coverage(conv)
-    metrics = (
-        *question_metrics(conv, sig),
-        *timing_metrics(conv, sig),
-        interruption_metric(conv, sig, interruptions),
-        *rescue_metrics(conv, sig, rescues),
-        grow_metric(conv, sig, grow),
-    )
+    metrics = measure(Found(conv, sig, interruptions, rescues, grow), rubric.targets)
     result = score(rubric, metrics)
     best, redo = best_question(conv), redo_moment(conv, rescues)
     return Scorecard(
@@ -75,9 +69,10 @@ def build_scorecard(
         grow=grow,
         best_question=best,
         redo_moment=redo,
-        focus=focus_behaviour(rubric, result),
+        focus=focus_behaviour(rubric, result, redo, transcript.known_name(roles.coachee) or "the coachee"),
         debrief=debrief(best, redo),
         timeline=tuple((s.speaker, s.start, s.end) for s in conv.segments),
+        silences=tuple((g.start, g.end) for g in silences(conv.segments)),
     )
 
 
@@ -175,5 +170,5 @@ def _prompt(p: DebriefPrompt) -> dict[str, Any]:
 
 def _sentence(s: Sentence) -> dict[str, Any]:
     return {"index": s.index, "speaker": s.speaker, "start": _r(s.start), "end": _r(s.end),
-            "text": s.text, "act": s.act.value, "rule": s.rule, "turn_index": s.turn_index,
+            "text": s.text, "act": s.act.value, "rule": s.rule.code(), "turn_index": s.turn_index,
             "source_index": s.source_index, "grow": s.grow.value if s.grow else None}

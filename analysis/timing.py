@@ -11,10 +11,11 @@ import statistics
 from dataclasses import dataclass
 from typing import Sequence
 
-from analysis.evidence import metric, mmss, of_sentence, span
+from analysis.evidence import metric, of_sentence, span
+from analysis.units import format_clock
 from analysis.floors import Conversation, Floor
 from analysis.reliability import Signals, reliability, with_sample
-from analysis.results import Evidence, Metric
+from analysis.results import Evidence, Measurement
 from analysis.types import Act, Segment, Sentence
 
 MIN_SILENCE_S = 0.3
@@ -63,20 +64,17 @@ def speech_time(segments: Sequence[Segment], speaker: str | None = None) -> floa
     return sum(e - s for s, e in merged_speech(chosen))
 
 
-def talk_share(conv: Conversation, sig: Signals) -> Metric:
+def talk_share(conv: Conversation, sig: Signals) -> Measurement:
     """Leader speech time / sum of every speaker's speech time (target <= 0.40)."""
     per_speaker = {s: speech_time(conv.segments, s) for s in conv.transcript.speaker_labels()}
     total = sum(per_speaker.values())
     leader = per_speaker.get(conv.leader, 0.0)
     value = leader / total if total > 0 else None
-    detail = ", ".join(f"{conv.transcript.display_name(s)} {t:.0f} s" for s, t in per_speaker.items())
-    return metric(
-        "leader_talk_share", "Leader talk share", value, "share",
-        reliability(sig, "timing"), "<= 0.40", detail=f"speech time: {detail}",
-    )
+    detail = ", ".join(f"{conv.transcript.person(s, conv.roles)} {t:.0f} s" for s, t in per_speaker.items())
+    return metric("leader_talk_share", value, reliability(sig, "timing"), detail=f"speech time: {detail}")
 
 
-def silence_metrics(conv: Conversation, sig: Signals) -> tuple[Metric, ...]:
+def silence_metrics(conv: Conversation, sig: Signals) -> tuple[Measurement, ...]:
     gaps = silences(conv.segments)
     first, last = conv.speech_span()
     total = sum(g.duration for g in gaps)
@@ -85,19 +83,18 @@ def silence_metrics(conv: Conversation, sig: Signals) -> tuple[Metric, ...]:
     ev = () if longest is None else (_gap_evidence(conv, longest),)
     top = sorted(gaps, key=lambda g: -g.duration)[:5]
     return (
-        metric("total_silence_s", "Total silence", total, "s", rel,
+        metric("total_silence_s", total, rel,
                evidence=[_gap_evidence(conv, g) for g in sorted(top, key=lambda g: g.start)],
-               detail=f"{len(gaps)} gaps of >= {MIN_SILENCE_S} s; the 5 longest listed"),
-        metric("silence_share", "Silence share", total / (last - first) if last > first else None,
-               "share", rel, detail="silence / time from first to last speech"),
-        metric("longest_silence_s", "Longest silence", longest.duration if longest else 0.0,
-               "s", rel, evidence=ev),
+               detail=f"{len(gaps)} gaps of {MIN_SILENCE_S:g} s or more; the 5 longest are listed"),
+        metric("silence_share", total / (last - first) if last > first else None,
+               rel, detail="silence / time from first to last speech"),
+        metric("longest_silence_s", longest.duration if longest else 0.0, rel, evidence=ev),
     )
 
 
 def _gap_evidence(conv: Conversation, g: Gap) -> Evidence:
-    return Evidence(g.start, g.end, g.after, f"{g.duration:.1f} s of silence at {mmss(g.start)}",
-                    f"after {conv.transcript.display_name(g.after)}")
+    return Evidence(g.start, g.end, g.after, f"{g.duration:.1f} s of silence at {format_clock(g.start)}",
+                    f"after {conv.transcript.person(g.after, conv.roles)}")
 
 
 def next_speech_start(conv: Conversation, after: float, exclude: str | None = None) -> float | None:
@@ -133,16 +130,15 @@ def wait_times(conv: Conversation) -> list[tuple[Sentence, float]]:
     return out
 
 
-def wait_metrics(conv: Conversation, sig: Signals) -> tuple[Metric, ...]:
+def wait_metrics(conv: Conversation, sig: Signals) -> tuple[Measurement, ...]:
     waits = [] if sig.times_estimated else wait_times(conv)
     rel = with_sample(reliability(sig, "timing"), len(waits), 3, "questions followed by an answer")
     values = [w for _, w in waits]
     ev = [of_sentence(q, f"wait {w:.1f} s") for q, w in waits]
     long_share = sum(w >= LONG_WAIT_S for w in values) / len(values) if values else None
     return (
-        metric("wait_time_median_s", "Median wait time after questions",
-               statistics.median(values) if values else None, "s", rel, ">= 3 s", ev),
-        metric("wait_time_3s_share", "Questions with wait >= 3 s", long_share, "share", rel,
+        metric("wait_time_median_s", statistics.median(values) if values else None, rel, ev),
+        metric("wait_time_3s_share", long_share, rel,
                evidence=[e for e, w in zip(ev, values) if w >= LONG_WAIT_S]),
     )
 
@@ -177,14 +173,13 @@ def stacked_questions(conv: Conversation) -> list[tuple[Sentence, ...]]:
     return stacks
 
 
-def question_follow_metrics(conv: Conversation, sig: Signals) -> tuple[Metric, ...]:
+def question_follow_metrics(conv: Conversation, sig: Signals) -> tuple[Measurement, ...]:
     text_rel = reliability(sig, "all")
     broken = silence_broken_by_leader(conv)
     stacks = stacked_questions(conv)
     return (
-        metric("silence_broken_by_leader", "Silence broken by the leader", len(broken), "count",
-               text_rel, "0", [of_sentence(n, f"after asking: {q.text}") for q, n in broken]),
-        metric("stacked_questions", "Stacked questions", len(stacks), "count", text_rel, "0",
+        metric("silence_broken_by_leader", len(broken), text_rel, [of_sentence(n, f"after asking: {q.text}") for q, n in broken]),
+        metric("stacked_questions", len(stacks), text_rel,
                [span(st[0].speaker, st[0].start, st[-1].end, " ".join(s.text for s in st),
                      f"{len(st)} questions in a row") for st in stacks]),
     )
@@ -195,27 +190,13 @@ def longest_floor(conv: Conversation, leader: bool) -> Floor | None:
     return max(chosen, key=lambda f: f.duration, default=None)
 
 
-def monologue_metrics(conv: Conversation, sig: Signals) -> tuple[Metric, ...]:
+def monologue_metrics(conv: Conversation, sig: Signals) -> tuple[Measurement, ...]:
     rel = reliability(sig, "timing")
     out = []
-    for leader, key, label in (
-        (True, "longest_leader_monologue_s", "Longest leader monologue"),
-        (False, "longest_coachee_story_s", "Longest coachee story"),
-    ):
+    for leader, key in ((True, "longest_leader_monologue_s"), (False, "longest_coachee_story_s")):
         f = longest_floor(conv, leader)
         ev = () if f is None else (
             span(f.speaker, f.start, f.end, " ".join(s.text for s in f.sentences)),
         )
-        out.append(metric(key, label, f.duration if f else 0.0, "s", rel, evidence=ev))
+        out.append(metric(key, f.duration if f else 0.0, rel, evidence=ev))
     return tuple(out)
-
-
-def timing_metrics(conv: Conversation, sig: Signals) -> tuple[Metric, ...]:
-    """Every timing metric of metrics.md (talk share, silence, wait, monologues)."""
-    return (
-        talk_share(conv, sig),
-        *silence_metrics(conv, sig),
-        *wait_metrics(conv, sig),
-        *question_follow_metrics(conv, sig),
-        *monologue_metrics(conv, sig),
-    )

@@ -7,6 +7,8 @@ contract between the audio adapters (``models/``), the analysis layer and the se
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Callable, Mapping
@@ -139,6 +141,26 @@ class Transcript:
                 return s.name or s.label
         return label
 
+    def person(self, label: str, roles: "Roles") -> str:
+        """How text names a speaker: the name when known, else "the leader",
+        "the coachee" or "another speaker" (never a generated label like "S0")."""
+        name = self.known_name(label)
+        if name is not None:
+            return name
+        return "the leader" if label == roles.leader else "the coachee" if label == roles.coachee else "another speaker"
+
+    def known_name(self, label: str | None) -> str | None:
+        """The person's name, or None when only a generated label ("S0") is known."""
+        if label is None:
+            return None
+        name = self.display_name(label)
+        return None if is_generated_label(name) else name
+
+
+def is_generated_label(label: str) -> bool:
+    """True for the speaker labels diarization makes up ("S0", "S1"): not a name."""
+    return re.fullmatch(r"S\d+", label) is not None
+
 
 # --------------------------------------------------------------------------- roles
 
@@ -187,12 +209,33 @@ class Act(str, Enum):
     def is_statement(self) -> bool:
         return self in STATEMENT_ACTS
 
+    @property
+    def label(self) -> str:
+        """What a person calls it: "Open question", "Advice"."""
+        return _ACT_NOUNS[self][0]
+
+    def counted(self, n: int) -> str:
+        """``n`` of this act in words: "1 open question", "2 pieces of advice"."""
+        _, one, many = _ACT_NOUNS[self]
+        return f"{n} {one if n == 1 else many}"
+
 
 QUESTION_ACTS = frozenset({Act.OPEN_QUESTION, Act.CLOSED_QUESTION, Act.LEADING_QUESTION})
 STATEMENT_ACTS = frozenset(
     {Act.ADVICE, Act.TAKEOVER, Act.REFLECTION, Act.INFORMATION, Act.STATEMENT}
 )
 RESCUE_ACTS = frozenset({Act.ADVICE, Act.TAKEOVER, Act.LEADING_QUESTION})
+_ACT_NOUNS = {  # (label, one, many)
+    Act.OPEN_QUESTION: ("Open question", "open question", "open questions"),
+    Act.CLOSED_QUESTION: ("Closed question", "closed question", "closed questions"),
+    Act.LEADING_QUESTION: ("Leading question", "leading question", "leading questions"),
+    Act.ADVICE: ("Advice", "piece of advice", "pieces of advice"),
+    Act.TAKEOVER: ("Takeover", "takeover", "takeovers"),
+    Act.REFLECTION: ("Reflection", "reflection", "reflections"),
+    Act.INFORMATION: ("Information", "piece of information", "pieces of information"),
+    Act.STATEMENT: ("Statement", "statement", "statements"),
+    Act.BACKCHANNEL: ("Backchannel", "backchannel", "backchannels"),
+}
 
 
 class GrowStage(str, Enum):
@@ -203,10 +246,43 @@ class GrowStage(str, Enum):
 
 
 @dataclass(frozen=True)
+class RuleResult:
+    """What decided a sentence's act (transparency).
+
+    ``name``: the rule (``analysis.acts.rules``), or "model" when the trained layer
+    (``analysis.acts.meaning``) decided; ``evidence``: the words (normalised, lower case)
+    that triggered the rule, None when the whole sentence is the evidence. For the model:
+    ``probability`` is its P(act), ``replaced`` what the rules alone said, and ``nearest``
+    the act of most (``nearest_votes``) of the ``nearest_of`` closest labelled prototypes.
+    """
+
+    name: str
+    act: Act
+    evidence: str | None = None
+    probability: float | None = None
+    replaced: "RuleResult | None" = None
+    nearest: Act | None = None
+    nearest_votes: int = 0
+    nearest_of: int = 0
+
+    @property
+    def by_model(self) -> bool:
+        return self.name == "model" and self.replaced is not None
+
+    def code(self) -> str:
+        """The compact string of the scorecard JSON's ``rule`` field, e.g. "wh_start_open",
+        "model:advice p=0.71 near=advice 4/5 (was default_statement)"; the page never shows it."""
+        if not self.by_model or self.replaced is None:
+            return self.name
+        near = f" near={self.nearest.value} {self.nearest_votes}/{self.nearest_of}" if self.nearest else ""
+        return f"model:{self.act.value} p={self.probability or 0.0:.2f}{near} (was {self.replaced.code()})"
+
+
+@dataclass(frozen=True)
 class Sentence:
     """One sentence of a turn with its act (every sentence gets exactly one act).
 
-    ``rule`` names the rule or feature that decided the act (transparency);
+    ``rule`` records what decided the act (transparency);
     ``grow`` is the GROW stage of a leader question, if any.
     """
 
@@ -217,7 +293,7 @@ class Sentence:
     text: str
     turn_index: int
     act: Act
-    rule: str
+    rule: RuleResult
     source_index: int | None = None
     grow: GrowStage | None = None
 

@@ -9,12 +9,15 @@ SVG geometry) and never builds markup itself. Times are seconds on the recording
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 
+from analysis.acts import explain_act
+from analysis.units import format_clock, format_duration, format_metric_value, metric_parts
 from analysis.results import (
     DimensionScore,
     Reliability,
@@ -25,22 +28,12 @@ from analysis.results import (
     RescueMoment,
     Scorecard,
 )
-from analysis.types import Act, Confidence, GrowStage
+from analysis.types import Act, Confidence, GrowStage, is_generated_label
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
-ACT_LABELS: dict[str, str] = {
-    Act.OPEN_QUESTION.value: "Open question",
-    Act.CLOSED_QUESTION.value: "Closed question",
-    Act.LEADING_QUESTION.value: "Leading question",
-    Act.ADVICE.value: "Advice",
-    Act.TAKEOVER.value: "Takeover",
-    Act.REFLECTION.value: "Reflection",
-    Act.INFORMATION.value: "Information",
-    Act.STATEMENT.value: "Statement",
-    Act.BACKCHANNEL.value: "Backchannel",
-}
+ACT_LABELS: dict[str, str] = {a.value: a.label for a in Act}
 GROW_ORDER = (GrowStage.GOAL, GrowStage.REALITY, GrowStage.OPTIONS, GrowStage.WILL)
 GROW_HINTS = {
     GrowStage.GOAL: "What does the coachee want?",
@@ -56,60 +49,6 @@ TL_LANE_H, TL_MARK_H, TL_GAP = 30.0, 22.0, 8.0
 
 
 # --------------------------------------------------------------------------- formatting
-
-
-def format_clock(seconds: float | None) -> str:
-    """A time stamp on the recording's clock: ``mm:ss`` (``h:mm:ss`` past an hour)."""
-    if seconds is None or not math.isfinite(seconds):
-        return "--:--"
-    total = max(0, int(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
-
-
-def format_duration(seconds: float | None) -> str:
-    """A length of time: ``4.2 s`` under 10 s, ``42 s`` under a minute, else ``m:ss min``."""
-    if seconds is None or not math.isfinite(seconds):
-        return "n/a"
-    if seconds < 9.95:
-        return f"{seconds:.1f} s"
-    if seconds < 59.5:
-        return f"{seconds:.0f} s"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    if minutes < 60:
-        return f"{minutes}:{secs:02d} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d} h"
-
-
-def metric_parts(value: float | None, unit: str) -> tuple[str, str]:
-    """(number, suffix) of a metric value for display; ``("n/a", "")`` when undefined.
-
-    Units: share (0-1, shown as %), s, ratio, count, per_10_min; others shown raw."""
-    if value is None or not math.isfinite(value):
-        return "n/a", ""
-    if unit == "share":
-        return f"{value * 100:.0f}", "%"
-    if unit == "s":
-        text = format_duration(value)
-        number, _, suffix = text.partition(" ")
-        return number, suffix
-    if unit == "ratio":
-        return f"{value:.2f}", ""
-    if unit == "count":
-        return (f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"), ""
-    if unit == "per_10_min":
-        return f"{value:.1f}", "per 10 min"
-    return f"{value:g}", unit
-
-
-def format_metric_value(value: float | None, unit: str) -> str:
-    """A metric value as one string, e.g. ``42%``, ``1.23``, ``4.2 s``, ``n/a``."""
-    number, suffix = metric_parts(value, unit)
-    if not suffix:
-        return number
-    return f"{number}{suffix}" if suffix == "%" else f"{number} {suffix}"
 
 
 def iso_duration(seconds: float) -> str:
@@ -224,7 +163,7 @@ class Row:
     new_turn: bool
     act: str
     act_label: str
-    rule: str
+    rule: str  # plain-English explanation of what decided the act
     grow: str | None
     text: str
     rescue: int | None
@@ -335,10 +274,26 @@ class _People:
     indices: frozenset[int]  # sentence indices that have a transcript row to link to
 
     def name(self, label: str) -> str:
-        return self.names.get(label, label)
+        """The person's name; "Leader"/"Coachee" (or "Speaker 3") when only a generated
+        label like "S0" is known: the page never shows speaker codes."""
+        name = self.names.get(label, label)
+        if not is_generated_label(name):
+            return name
+        if label == self.leader:
+            return "Leader"
+        if label == self.coachee:
+            return "Coachee"
+        return f"Speaker {int(name[1:]) + 1}"
+
+    def in_text(self, text: str) -> str:
+        """``text`` with every generated speaker label replaced by the person's name."""
+        return _LABEL.sub(lambda m: self.name(m.group(0)) if m.group(0) in self.names else m.group(0), text)
 
     def role(self, label: str) -> str:
         return "leader" if label == self.leader else "coachee" if label == self.coachee else "other"
+
+
+_LABEL = re.compile(r"\bS\d+\b")
 
 
 def _people(sc: Scorecard) -> _People:
@@ -408,7 +363,7 @@ def _moment_view(m: Moment | None, people: _People) -> MomentView | None:
     if m is None:
         return None
     quotes = tuple(_quote(e, people) for e in m.evidence)
-    time = quotes[0].time if quotes else ""
+    time = format_clock(m.at) if m.at is not None else quotes[0].time if quotes else ""
     return MomentView(m.title, quotes, m.explanation, m.alternative, time)
 
 
@@ -446,7 +401,7 @@ def _rows(sc: Scorecard, people: _People) -> tuple[Row, ...]:
         new_turn = prev is None or (s.speaker, s.turn_index) != (prev.speaker, prev.turn_index)
         rows.append(Row(
             s.index, f"s-{s.index}", format_clock(s.start), iso_duration(s.start), people.name(s.speaker),
-            people.role(s.speaker), new_turn, act, act_label(s.act), s.rule,
+            people.role(s.speaker), new_turn, act, act_label(s.act), explain_act(s.rule),
             s.grow.value.capitalize() if s.grow else None, s.text, rescue, part,
         ))
         prev = s
@@ -476,15 +431,9 @@ def _segments(sc: Scorecard) -> tuple[tuple[tuple[str, float, float], ...], str]
     return (), "No speech was found, so there is nothing to draw."
 
 
-def _silences(segs: tuple[tuple[str, float, float], ...]) -> list[tuple[float, float]]:
-    """(start, end) of gaps >= SILENCE_MARK_S between speech by anyone, in seconds; time
-    before the first speech is not a silence."""
-    gaps, covered_to = [], 0.0
-    for _, start, end in segs:
-        if start - covered_to >= SILENCE_MARK_S and covered_to > 0:
-            gaps.append((covered_to, start))
-        covered_to = max(covered_to, end)
-    return gaps
+def _silences(sc: Scorecard) -> list[tuple[float, float]]:
+    """(start, end) of the analysis' silences that are drawn (>= SILENCE_MARK_S), seconds."""
+    return [(a, b) for a, b in sc.silences if b - a >= SILENCE_MARK_S]
 
 
 def _tick_step(duration: float) -> float:
@@ -508,7 +457,8 @@ def _layout_lanes(sc: Scorecard, people: _People, segs) -> tuple[dict[str, LaneV
     y, q_row_y = TL_MARK_H + TL_GAP, None
     for label in _lane_order(sc, segs):
         role = people.role(label)
-        lanes[label] = LaneView(y, TL_LANE_H, people.name(label), role.capitalize(), role)
+        name = people.name(label)
+        lanes[label] = LaneView(y, TL_LANE_H, name, "" if name == role.capitalize() else role.capitalize(), role)
         y += TL_LANE_H + TL_GAP
         if label == sc.roles.leader:
             q_row_y, y = y, y + TL_MARK_H + TL_GAP
@@ -531,7 +481,7 @@ def _timeline(sc: Scorecard, people: _People) -> TimelineView:
              f"{people.name(spk)} {format_clock(s)}–{format_clock(e)}", people.role(spk))
         for spk, s, e in segs if spk in lane_y
     )
-    gaps = _silences(segs)
+    gaps = _silences(sc)
     top, bottom = TL_MARK_H + TL_GAP - 4, y - TL_GAP + 4
     silences = tuple(
         Rect(x(a), top, max(1.5, round(x(b) - x(a), 2)), bottom - top,
@@ -542,7 +492,7 @@ def _timeline(sc: Scorecard, people: _People) -> TimelineView:
     marks = q_marks + _rescue_marks(sc, x)
     step = _tick_step(duration)
     ticks = tuple(Tick(x(t * step), format_clock(t * step)) for t in range(int(duration // step) + 1))
-    summary = _timeline_summary(sc, people, segs, gaps, duration)
+    summary = _timeline_summary(sc, people, gaps, duration)
     return TimelineView(TL_WIDTH, y + 22, TL_LEFT, TL_WIDTH - TL_RIGHT, y, tuple(lanes.values()), bars, silences,
                         marks, ticks, summary, note, f"{SILENCE_MARK_S:g} s", _mark_radius(len(q_marks), plot_w))
 
@@ -577,12 +527,20 @@ def _rescue_marks(sc: Scorecard, x) -> tuple[Mark, ...]:
     )
 
 
-def _timeline_summary(sc, people: _People, segs, gaps, duration: float) -> str:
-    talk: dict[str, float] = {}
-    for spk, s, e in segs:
-        talk[spk] = talk.get(spk, 0.0) + max(0.0, e - s)
-    total = sum(talk.values()) or 1.0
-    shares = "; ".join(f"{people.name(k)} spoke {100 * v / total:.0f}% of the speech time" for k, v in talk.items())
+def _talk_shares(sc: Scorecard, people: _People) -> str:
+    """Who spoke how much, from the leader talk-share metric (the coachee has the rest
+    when there are two speakers)."""
+    share = next((m.value for m in sc.metrics if m.key == "leader_talk_share"), None)
+    if share is None:
+        return ""
+    text = f"{people.name(sc.roles.leader)} spoke {100 * share:.0f}% of the speech time"
+    if sc.roles.coachee and len(sc.speakers) == 2:
+        text += f"; {people.name(sc.roles.coachee)} {100 * (1 - share):.0f}%"
+    return text
+
+
+def _timeline_summary(sc: Scorecard, people: _People, gaps, duration: float) -> str:
+    shares = _talk_shares(sc, people)
     questions = sum(1 for s in sc.sentences if s.speaker == sc.roles.leader and s.act.is_question)
     rescues = ", ".join(format_clock(r.time) for r in sc.rescues)
     rescue_text = f"Rescue moments at {rescues}" if rescues else "No rescue moments"
@@ -609,7 +567,7 @@ def build_page(sc: Scorecard, title: str | None = None) -> Page:
     pair = leader + (f" with {coachee}" if coachee else "")
     return Page(
         title=title or f"Coaching scorecard: {pair}", heading=title or pair, csp=CSP, leader=leader, coachee=coachee,
-        duration=format_duration(sc.duration_s), roles_reason=sc.roles.reason,
+        duration=format_duration(sc.duration_s), roles_reason=_roles_reason(sc, people),
         roles_confidence=_conf(sc.roles.confidence), roles_inferred=sc.roles.inferred,
         confidence=_conf(sc.reliability.confidence), reasons=tuple(sc.reliability.reasons),
         overall=sc.score.overall, overall_text=_score_text(sc.score.overall),
@@ -627,6 +585,12 @@ def build_page(sc: Scorecard, title: str | None = None) -> Page:
         timeline=_timeline(sc, people), rows=_rows(sc, people), act_counts=_act_counts(sc),
         question_count=sum(1 for s in sc.sentences if s.speaker == sc.roles.leader and s.act.is_question),
     )
+
+
+def _roles_reason(sc: Scorecard, people: _People) -> str:
+    """Why these roles, with names instead of speaker codes ("inferred:" is said by the page)."""
+    text = people.in_text(sc.roles.reason.removeprefix("inferred: "))
+    return text[:1].upper() + text[1:]
 
 
 def _score_text(score: float) -> str:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from analysis.types import Act, Confidence, GrowStage, Roles, Sentence, Speaker, Transcript, Turn
+from analysis.types import Act, Confidence, GrowStage, Roles, RuleResult, Sentence, Speaker, Transcript, Turn
 
 A = Act
 
@@ -48,7 +48,7 @@ def build(script: Sequence[T], wps: float = 2.5, names: dict[str, str] | None = 
             cur += s.pause
             end = cur + words(s.text) / wps
             sentences.append(Sentence(len(sentences), turn.speaker, cur, end, s.text, ti, s.act,
-                                      "test", ti, s.grow))
+                                      RuleResult("test", s.act), ti, s.grow))
             cur = end
         turns.append(Turn(turn.speaker, start, cur, " ".join(s.text for s in turn.sentences),
                           source_index=ti))

@@ -22,7 +22,8 @@ from analysis.results import (
     Score,
     Scorecard,
 )
-from analysis.types import SCORECARD_SCHEMA, Act, Confidence, GrowStage, Roles, Sentence
+from analysis.timing import silences
+from analysis.types import SCORECARD_SCHEMA, Act, Confidence, GrowStage, Roles, RuleResult, Segment, Sentence
 
 LEADER, COACHEE = "S0", "S1"
 SECONDS_PER_WORD = 0.42
@@ -102,8 +103,8 @@ def build_sentences(script: tuple[Line, ...] = SCRIPT) -> tuple[Sentence, ...]:
     return tuple(out)
 
 
-def _rule(act: Act) -> str:
-    return {A.OPEN_QUESTION: "wh-word start", A.ADVICE: "modal 'should' + you"}.get(act, "default")
+def _rule(act: Act) -> RuleResult:
+    return RuleResult({A.OPEN_QUESTION: "wh_start_open", A.ADVICE: "modal_you_should"}.get(act, "default_statement"), act)
 
 
 def timeline_of(sentences: tuple[Sentence, ...]) -> tuple[tuple[str, float, float], ...]:
@@ -117,6 +118,11 @@ def timeline_of(sentences: tuple[Sentence, ...]) -> tuple[tuple[str, float, floa
     return tuple(segs)
 
 
+def silences_of(timeline: tuple[tuple[str, float, float], ...]) -> tuple[tuple[float, float], ...]:
+    """The analysis' silences between these speech segments."""
+    return tuple((g.start, g.end) for g in silences([Segment(*t) for t in timeline]))
+
+
 def ev(s: Sentence, note: str = "") -> Evidence:
     return Evidence(s.start, s.end, s.speaker, s.text, note, s.index)
 
@@ -124,24 +130,24 @@ def ev(s: Sentence, note: str = "") -> Evidence:
 def _metrics(sents: tuple[Sentence, ...]) -> tuple[Metric, ...]:
     medium = Reliability(Confidence.MEDIUM, ("2 of 9 waits overlap with a backchannel",))
     return (
-        Metric("question_statement_ratio", "Questions vs statements", 1.17, "ratio", "> 1.0",
+        Metric("question_statement_ratio", "Questions vs statements", 1.17, "ratio", "1 or more",
                (ev(sents[1]), ev(sents[15])), detail="7 questions, 6 statements"),
-        Metric("open_question_share", "Open questions", 0.57, "share", ">= 60%", (ev(sents[12]),)),
-        Metric("leader_talk_share", "Leader talk share", 0.28, "share", "<= 40%"),
+        Metric("open_question_share", "Open questions", 0.57, "share", "60% or more", (ev(sents[12]),)),
+        Metric("leader_talk_share", "Leader talk share", 0.28, "share", "40% or less"),
         Metric("total_silence_s", "Total silence", 48.3, "s", ""),
         Metric("longest_silence_s", "Longest silence", 6.3, "s", "", (ev(sents[26], "before this answer"),)),
-        Metric("median_wait_after_question_s", "Median wait after a question", 2.4, "s", ">= 3 s",
+        Metric("median_wait_after_question_s", "Median wait after a question", 2.4, "s", "3 s or more",
                reliability=medium),
-        Metric("wait_3s_share", "Questions with >= 3 s wait", 0.43, "share", ">= 50%"),
-        Metric("silence_broken_by_leader", "Silence broken by leader", 2, "count", "0",
+        Metric("wait_3s_share", "Questions with a wait of 3 s or more", 0.43, "share", "50% or more"),
+        Metric("silence_broken_by_leader", "Silence broken by leader", 2, "count", "none",
                (ev(sents[19], "re-asked before Marcus answered"),)),
-        Metric("stacked_questions", "Stacked questions", 1, "count", "0"),
-        Metric("rescue_count", "Rescue moments", 2, "count", "0"),
-        Metric("rescues_per_10_min", "Rescues per 10 minutes", 4.1, "per_10_min", "0"),
+        Metric("stacked_questions", "Stacked questions", 1, "count", "none"),
+        Metric("rescue_count", "Rescue moments", 2, "count", "none"),
+        Metric("rescues_per_10_min", "Rescues per 10 minutes", 4.1, "per_10_min", "none"),
         Metric("first_rescue_at_s", "First rescue", sents[15].start, "s", ""),
-        Metric("interruptions", "Interruptions", 1, "count", "0"),
-        Metric("longest_leader_monologue_s", "Longest leader monologue", 7.9, "s", "<= 60 s"),
-        Metric("longest_coachee_story_s", "Longest coachee story", 48.7, "s", ">= 60 s"),
+        Metric("interruptions", "Interruptions", 1, "count", "none"),
+        Metric("longest_leader_monologue_s", "Longest leader monologue", 7.9, "s", "60 s or less"),
+        Metric("longest_coachee_story_s", "Longest coachee story", 48.7, "s", "60 s or more"),
     )
 
 
@@ -181,7 +187,7 @@ def _grow(s: tuple[Sentence, ...]) -> GrowCoverage:
             GrowStageCoverage(G.WILL, False, None, None),
         ),
         True,
-        "Goal -> Reality -> Options; Will was never asked.",
+        "Goal, then Reality, then Options; Will was never asked.",
     )
 
 
@@ -213,6 +219,7 @@ def realistic_scorecard() -> Scorecard:
             DebriefPrompt("If you could redo one moment, what would you change?", s[28].text),
         ),
         timeline=timeline_of(s),
+        silences=silences_of(timeline_of(s)),
     )
 
 
@@ -235,10 +242,10 @@ def degenerate_scorecard() -> Scorecard:
         reliability=low,
         score=Score(12.5, (), "default", "2026.1"),
         metrics=(
-            Metric("question_statement_ratio", "Questions vs statements", 0.0, "ratio", "> 1.0", reliability=low),
-            Metric("open_question_share", "Open questions", None, "share", ">= 60%", reliability=low,
+            Metric("question_statement_ratio", "Questions vs statements", 0.0, "ratio", "1 or more", reliability=low),
+            Metric("open_question_share", "Open questions", None, "share", "60% or more", reliability=low,
                    detail="No questions were asked."),
-            Metric("leader_talk_share", "Leader talk share", 1.0, "share", "<= 40%"),
+            Metric("leader_talk_share", "Leader talk share", 1.0, "share", "40% or less"),
         ),
         sentences=s,
         rescues=(),
@@ -248,4 +255,29 @@ def degenerate_scorecard() -> Scorecard:
         focus="",
         debrief=(DebriefPrompt("What did you notice about the coachee's reaction?"),),
         timeline=timeline_of(s),
+        silences=silences_of(timeline_of(s)),
     )
+
+
+def analysed_scorecard(named: bool = True) -> Scorecard:
+    """The same conversation scored by the real analysis (acts as scripted), with the
+    speakers' names known or, with ``named=False``, only the generated labels."""
+    from analysis.scorecard import build_scorecard
+    from analysis.types import Speaker, Transcript, Turn
+
+    s = build_sentences()
+    turns: list[Turn] = []
+    for sentence in s:
+        if turns and sentence.turn_index == len(turns) - 1:
+            last = turns[-1]
+            turns[-1] = Turn(last.speaker, last.start, sentence.end, f"{last.text} {sentence.text}")
+        else:
+            turns.append(Turn(sentence.speaker, sentence.start, sentence.end, sentence.text))
+    names = dict(NAMES) if named else {}
+    transcript = Transcript(
+        duration_s=round(s[-1].end + 2.0, 2),
+        speakers=tuple(Speaker(label, names.get(label)) for label in (LEADER, COACHEE)),
+        turns=tuple(turns),
+    )
+    roles = Roles(LEADER, COACHEE, "inferred: S0 asks the most questions (9 of 9)", Confidence.HIGH, True)
+    return build_scorecard(transcript, roles, s)

@@ -7,7 +7,8 @@ from analysis.types import Act, GrowStage, Speaker, Transcript, Turn
 
 
 def leader(text, **kw):
-    return classify_sentence(text, is_leader=True, **kw)
+    r = classify_sentence(text, is_leader=True, **kw)
+    return r.act, r.name
 
 
 def act(text, **kw):
@@ -165,9 +166,9 @@ def test_backchannel_needs_short_lone_ack_while_other_holds_floor():
 
 
 def test_coachee_sentences_get_no_leader_only_acts():
-    assert classify_sentence("I'll call Tom myself.", is_leader=False)[0] is Act.STATEMENT
-    assert classify_sentence("You should see it.", is_leader=False)[0] is Act.STATEMENT
-    assert classify_sentence("What would you do?", is_leader=False)[0] is Act.OPEN_QUESTION
+    assert classify_sentence("I'll call Tom myself.", is_leader=False).act is Act.STATEMENT
+    assert classify_sentence("You should see it.", is_leader=False).act is Act.STATEMENT
+    assert classify_sentence("What would you do?", is_leader=False).act is Act.OPEN_QUESTION
 
 
 def test_empty_sentence_is_a_statement():
@@ -241,7 +242,7 @@ def test_spacy_imperative_and_unpunctuated_turns(nlp):
     assert leader_acts[0][0] is Act.STATEMENT
     assert leader_acts[1] == (Act.OPEN_QUESTION, "what do you think you could do next")
     assert leader_acts[2][0] is Act.ADVICE
-    assert sents[-1].rule == "imperative_pos"
+    assert sents[-1].rule.name == "imperative_pos"
 
 
 @pytest.mark.slow
@@ -322,7 +323,7 @@ def test_short_repeat_of_the_coachee_is_a_reflection():
 
 
 def test_every_rule_name_has_a_description():
-    from analysis.acts import describe_rule
+    from analysis.acts import describe_name as describe_rule
 
     texts = [
         "What happened?", "How many?", "Where is it?", "I wonder if so.", "I wonder what.",
@@ -376,7 +377,7 @@ def test_cut_off_false_start_and_interrupted_tail_are_not_questions():
 @pytest.mark.slow
 def test_pseudo_cleft_is_a_statement_but_an_inverted_run_on_is_a_question(nlp):
     def spacy_act(text):
-        return classify_sentence(text, is_leader=True, doc=nlp(text))[0]
+        return classify_sentence(text, is_leader=True, doc=nlp(text)).act
 
     assert not spacy_act("What most new managers do is try to fix everything themselves.").is_question
     assert not spacy_act("And what's going on with the pipeline is that two deals slipped.").is_question
@@ -404,7 +405,7 @@ def test_a_question_in_quotation_marks_voices_the_coachee():
     assert act('So when you say "maybe", what does that mean?') is Act.OPEN_QUESTION
     assert act('What would you say if she asked, "Why now?"') is Act.OPEN_QUESTION
     # the coachee quoting someone is not a reflection
-    assert classify_sentence('He asked me, "Why now?"', is_leader=False)[1] != "voiced_thought"
+    assert classify_sentence('He asked me, "Why now?"', is_leader=False).name != "voiced_thought"
 
 
 def test_contracted_obligation_opening_a_sentence_is_advice():
@@ -476,3 +477,33 @@ def test_misfires_hold_with_spacy(nlp):
     assert _leader_acts("Where are things right now?", nlp)[0].act is Act.OPEN_QUESTION
     assert _leader_acts("And I'd have them use the tailored demo script", nlp)[0].act is Act.ADVICE
     assert _leader_acts("What's on your mind this week?", nlp)[0].grow is GrowStage.GOAL
+
+
+def test_a_rule_result_is_a_record_with_its_evidence():
+    r = classify_sentence("You should call her today.", is_leader=True)
+    assert (r.name, r.act, r.evidence, r.probability, r.replaced) == (
+        "modal_you_should", Act.ADVICE, "you should", None, None,
+    )
+    assert classify_sentence("What options have you considered?", is_leader=True).evidence == "what"
+    assert classify_sentence("I'll call Tom myself.", is_leader=True).evidence == "i'll call"
+    # no pattern to point at: the whole sentence is the evidence
+    assert classify_sentence("You sent it?", is_leader=True).evidence is None
+    # the JSON string is the rule name
+    assert r.code() == "modal_you_should"
+
+
+def test_a_verdict_of_the_trained_layer_keeps_what_the_rule_said():
+    from analysis.acts import describe_rule, explain_act
+    from analysis.types import RuleResult
+
+    was = RuleResult("default_statement", Act.STATEMENT)
+    verdict = RuleResult("model", Act.ADVICE, None, 0.714, was, Act.ADVICE, 4, 5)
+    assert verdict.by_model and not was.by_model
+    assert verdict.code() == "model:advice p=0.71 near=advice 4/5 (was default_statement)"
+    text = describe_rule(verdict)
+    assert "judged it advice (probability 71%; 4 of the 5 closest labelled examples are advice)" in text
+    assert text.endswith("the wording rules alone said: no question, advice, takeover, reflection or fact markers")
+    # what the page shows: plain English, with the words when the rule found some
+    text = explain_act(classify_sentence("You should call her today.", is_leader=True))
+    assert text.startswith("Tells the coachee what to do") and '"you should"' in text
+    assert "modal_you_should" not in text

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from service.render import render_scorecard_html
-from scorecard_factory import degenerate_scorecard, realistic_scorecard
+from scorecard_factory import analysed_scorecard, degenerate_scorecard, realistic_scorecard
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,8 @@ def browser():
 def pages() -> dict[str, Path]:
     ARTIFACTS.mkdir(exist_ok=True)
     out = {}
-    for name, sc in (("scorecard", realistic_scorecard()), ("degenerate", degenerate_scorecard())):
+    for name, sc in (("scorecard", realistic_scorecard()), ("degenerate", degenerate_scorecard()),
+                     ("analysed", analysed_scorecard(named=False))):
         path = ARTIFACTS / f"{name}.html"
         path.write_text(render_scorecard_html(sc), encoding="utf-8")
         out[name] = path
@@ -186,3 +187,18 @@ def test_degenerate_page_warns_and_runs_no_injected_markup(pages, visit):
     assert v.other_requests() == [] and v.console_errors == []
     assert page.evaluate(CONTRAST_JS, TEXT_SELECTORS) == []
     page.screenshot(path=str(ARTIFACTS / "degenerate-375.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_a_really_analysed_scorecard_reads_in_plain_words_at_both_widths(pages, visit, width):
+    """The real analysis with unknown names: people are Leader and Coachee, times m:ss,
+    and the focus names the redo moment's time (screenshots for a person to look at)."""
+    v = visit(pages["analysed"], width, 900 if width > 400 else 812)
+    text = v.page.locator("main").inner_text()
+    assert "Leader" in text and "Coachee" in text and " S0" not in text and "S1 " not in text
+    redo_time = v.page.locator("#redo h2").inner_text().rsplit("·", 1)[-1].strip()
+    assert redo_time and redo_time in v.page.locator("#focus").inner_text()
+    scroll_width, client_width = _no_horizontal_scroll(v.page)
+    assert scroll_width <= client_width == width
+    assert v.other_requests() == []
+    v.page.screenshot(path=str(ARTIFACTS / f"analysed-{width}.png"), full_page=True)

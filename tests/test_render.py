@@ -22,7 +22,7 @@ from service.render import (
     format_metric_value,
     render_scorecard_html,
 )
-from scorecard_factory import degenerate_scorecard, realistic_scorecard
+from scorecard_factory import degenerate_scorecard, realistic_scorecard, silences_of
 
 ROOT = Path(__file__).resolve().parents[1]
 VOID = {"meta", "link", "br", "img", "input", "hr", "area", "base", "col", "embed", "source", "track", "wbr"}
@@ -88,7 +88,7 @@ def degen() -> tuple[str, Page]:
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(0, "00:00"), (65.9, "01:05"), (599, "09:59"), (3725, "1:02:05"), (None, "--:--"), (float("nan"), "--:--")],
+    [(0, "0:00"), (65.9, "1:05"), (599, "9:59"), (3725, "1:02:05"), (None, "--:--"), (float("nan"), "--:--")],
 )
 def test_format_clock(seconds, text):
     assert format_clock(seconds) == text
@@ -107,7 +107,7 @@ def test_format_duration(seconds, text):
     [
         (0.573, "share", "57%"),
         (1.0, "share", "100%"),
-        (1.234, "ratio", "1.23"),
+        (1.234, "ratio", "1.2"),
         (4.24, "s", "4.2 s"),
         (125.0, "s", "2:05 min"),
         (3, "count", "3"),
@@ -155,7 +155,7 @@ def test_every_section_has_its_content(real):
     assert page.count("li", class_="covered") == 3 and page.count("li", class_="missing") == 1
     assert "Order: Goal → Reality → Options (roughly G → R → O → W)" in text
     assert page.count("div", class_="notes") == 3
-    assert "Covered at 03:33, reached 3rd" in text
+    assert "Covered at 3:33, reached 3rd" in text
 
 
 def test_transcript_lists_every_sentence_with_act_label_and_time(real):
@@ -164,9 +164,9 @@ def test_transcript_lists_every_sentence_with_act_label_and_time(real):
     rows = [a for t, a in page.tags if t == "li" and "row" in (a.get("class") or "").split()]
     assert [r["id"] for r in rows] == [f"s-{s.index}" for s in sc.sentences]
     assert page.count("span", class_="act-advice") >= 1 and "Advice" in page.all_text()
-    assert page.count("time", datetime="PT2M7S") == 1  # 02:07, the first rescue
+    assert page.count("time", datetime="PT2M7S") == 1  # 2:07, the first rescue
     assert page.count("a", class_="tag-rescue") == 4  # two rescues, cue and response each
-    assert "02:07 Dana Whitfield Advice Rescue 1 response You should just put her" in page.all_text()
+    assert "2:07 Dana Whitfield Advice Rescue 1 response You should just put her" in page.all_text()
 
 
 def test_timeline_svg_draws_segments_questions_silences_and_rescues(real):
@@ -179,7 +179,7 @@ def test_timeline_svg_draws_segments_questions_silences_and_rescues(real):
     assert sum(1 for t, a in page.tags if "tl-q" in (a.get("class") or "").split()) == len(questions) + 3
     assert page.count("g", class_="tl-rescue") == len(sc.rescues)
     assert page.count("rect", class_="tl-silence") == 6
-    assert "6 silences of 2 s or more, the longest 6.3 s at 03:35" in page.all_text()
+    assert "6 silences of 2 s or more, the longest 6.3 s at 3:35" in page.all_text()
 
 
 def test_bars_stay_inside_the_plot(real):
@@ -211,7 +211,7 @@ def test_hostile_text_is_escaped_everywhere(degen):
     assert "You need to &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; get the pipeline &amp; the forecast" in html
     assert "Sam &lt;img src=x onerror=alert(1)&gt;" in html
     assert all(not k.startswith("on") for _, attrs in page.tags for k in attrs)
-    assert "only speaker <b>in</b> the recording" in page.all_text()  # shown as text
+    assert "Only speaker <b>in</b> the recording" in page.all_text()  # shown as text
 
 
 def test_hostile_question_text_is_escaped_inside_svg_titles():
@@ -307,8 +307,9 @@ def test_evidence_links_only_to_sentences_that_exist_and_acts_name_their_rule():
     stray = Evidence(10.0, 11.0, "S1", "Not in the transcript.", "", 999)
     best = dataclasses.replace(sc.best_question, evidence=(stray,))
     html = render_scorecard_html(dataclasses.replace(sc, best_question=best))
-    assert 'href="#s-999"' not in html and "Marcus Lee at 00:10" in html
-    assert '<span class="act act-advice" title="Decided by: modal &#39;should&#39; + you">Advice</span>' in html
+    assert 'href="#s-999"' not in html and "Marcus Lee at 0:10" in html
+    assert '<span class="act act-advice" title="Decided by: Tells the coachee what to do (&#39;you should&#39;, &#39;you need to&#39;, &#39;you might want to&#39;)">Advice</span>' in html
+    assert "modal_you_should" not in html and "wh_start_open" not in html  # never the raw rule name
 
 
 def test_debrief_prefill_is_shown_as_given(real):
@@ -320,6 +321,15 @@ def test_debrief_prefill_is_shown_as_given(real):
 def test_silences_are_gaps_between_anyones_speech_even_with_overlap():
     sc = realistic_scorecard()
     segs = (("S0", 1.0, 10.0), ("S1", 4.0, 6.0), ("S1", 11.0, 20.0), ("S0", 19.0, 21.0), ("S1", 24.5, 30.0))
-    view = build_page(dataclasses.replace(sc, timeline=segs, duration_s=30.0)).timeline
-    assert [s.title for s in view.silences] == ["Silence 3.5 s at 00:21"]  # 10-11 is under 2 s
-    assert "1 silence of 2 s or more, the longest 3.5 s at 00:21" in view.summary
+    view = build_page(dataclasses.replace(sc, timeline=segs, silences=silences_of(segs), duration_s=30.0)).timeline
+    assert [s.title for s in view.silences] == ["Silence 3.5 s at 0:21"]  # 10-11 is under 2 s
+    assert "1 silence of 2 s or more, the longest 3.5 s at 0:21" in view.summary
+
+
+def test_the_timeline_reads_talk_share_and_silences_from_the_analysis():
+    sc = realistic_scorecard()
+    talk = next(m for m in sc.metrics if m.key == "leader_talk_share")
+    metrics = tuple(dataclasses.replace(m, value=0.61) if m is talk else m for m in sc.metrics)
+    view = build_page(dataclasses.replace(sc, metrics=metrics, silences=((30.0, 34.5), (50.0, 51.0)))).timeline
+    assert "spoke 61% of the speech time" in view.summary and "39%" in view.summary
+    assert [s.title for s in view.silences] == ["Silence 4.5 s at 0:30"]  # 1 s is not drawn

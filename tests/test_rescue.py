@@ -126,7 +126,8 @@ def test_rescue_metrics_per_ten_minutes_and_redo_moment():
     ], duration=300.0)
     sc = build_scorecard(transcript, roles(), sentences, cue_fn=fake_cue)
     assert sc.metric("rescue_count").value == 2
-    assert sc.metric("rescues_per_10_min").value == 4.0
+    # 2 in 5 minutes, with a prior of 10 rescue-free minutes: 10 * 2 / 15
+    assert sc.metric("rescues_per_10_min").value == pytest.approx(1.3333, abs=1e-4)
     assert sc.metric("first_rescue_at_s").value == pytest.approx(sc.rescues[0].time)
     assert sc.redo_moment.evidence[-1].text == "I'll do the budget myself."
     assert sc.redo_moment.alternative == "What would you need to handle this yourself?"

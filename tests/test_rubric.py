@@ -36,7 +36,7 @@ def metrics(**values):
 
 def test_default_rubric_has_the_spec_weights():
     r = load_rubric()
-    assert (r.id, r.version) == ("coachscore-default", "1.0.0")
+    assert (r.id, r.version) == ("coachscore-default", "1.1.0")
     assert {d.key: d.weight for d in r.dimensions} == {
         "questions_vs_statements": 20, "open_questions": 15, "listening": 15,
         "silence_and_wait": 15, "rescue_avoidance": 25, "grow_structure": 10,
@@ -57,7 +57,7 @@ def test_weighted_mean_with_also_criteria_and_focus():
     assert result.overall == pytest.approx((3 * 50 + 1 * 75) / 4, abs=0.05)
     assert (result.rubric_id, result.rubric_version) == ("acme", "2")
     assert result.dimensions[1].explanation == (
-        "leader_talk_share = 0.6 -> 50/100; interruptions = 0 -> 100/100; mean -> 75/100")
+        "Leader talk share 60%: 50/100; Interruptions 0: 100/100; the dimension scores their mean, 75/100")
     # gaps: 3 * 0.5 = 1.5 vs 1 * 0.25: the questions dimension is the focus
     assert focus_behaviour(r, result) == "Ask more."
 
@@ -101,6 +101,9 @@ def replace_line(old: str, new: str) -> str:
         (replace_line('focus = "Ask more."', ""), "rubric t.toml: field 'dimensions[0].focus' must be a non-empty string"),
         (replace_line('metric = "interruptions"', 'metric = "nope"'),
          "rubric t.toml: field 'dimensions[1].also[0].metric': unknown metric 'nope'"),
+        (SMALL + "[targets]\ncharisma = 1\n", "rubric t.toml: field 'targets.charisma': unknown metric 'charisma'"),
+        (SMALL + "[targets]\nleader_talk_share = \"low\"\n",
+         "rubric t.toml: field 'targets.leader_talk_share' must be a number, got 'low'"),
     ],
 )
 def test_invalid_rubric_names_the_field(tmp_path: Path, text, message):
@@ -116,3 +119,35 @@ def test_missing_rubric_file(tmp_path: Path):
     with pytest.raises(RubricError) as e:
         load_rubric(tmp_path / "none.toml")
     assert str(e.value) == f"rubric {tmp_path / 'none.toml'}: cannot read the file (No such file or directory)"
+
+
+def test_targets_come_from_the_rubric_and_read_as_words():
+    from analysis.metrics import SPECS, target_text
+
+    r = load_rubric()
+    assert r.targets["leader_talk_share"] == 0.40 and r.targets["grow_stages_covered"] == 4
+    shown = {k: target_text(SPECS[k], v) for k, v in r.targets.items()}
+    assert shown["leader_talk_share"] == "40% or less"
+    assert shown["open_question_share"] == "60% or more"
+    assert shown["wait_time_median_s"] == "3 s or more"
+    assert shown["rescues_per_10_min"] == "none" and shown["grow_stages_covered"] == "all 4"
+    # a rubric without targets shows none
+    assert parse_rubric(SMALL, "t").targets == {}
+    assert target_text(SPECS["leader_talk_share"], None) == ""
+
+
+def test_the_registry_lists_every_metric_once_with_a_direction_and_a_plain_label():
+    from analysis.metrics import HIGHER, LOWER, REGISTRY
+
+    keys = [s.key for s in REGISTRY]
+    assert len(keys) == len(set(keys)) == 19
+    for spec in REGISTRY:
+        assert spec.direction in (HIGHER, LOWER, None)
+        assert spec.unit in ("ratio", "share", "s", "count", "per_10_min")
+        assert "_" not in spec.label and ">=" not in spec.label
+    # every dimension of the default rubric scores a metric with a better direction and a target
+    r = load_rubric()
+    specs = {s.key: s for s in REGISTRY}
+    for d in r.dimensions:
+        for c in d.criteria:
+            assert specs[c.metric].direction is not None and c.metric in r.targets

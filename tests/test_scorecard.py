@@ -144,11 +144,11 @@ def test_metric_values_shortcut_matches_metrics():
 
 
 def test_rubric_knows_exactly_the_metrics_the_scorecard_has():
-    from analysis.rubric import KNOWN_METRICS
+    from analysis.metrics import SPECS
 
     transcript, sentences = build([T("L", [S("What now?", A.OPEN_QUESTION)]), T("C", [S("Fine.")])])
     sc = build_scorecard(transcript, roles(), sentences, cue_fn=fake_cue)
-    assert {m.key for m in sc.metrics} == KNOWN_METRICS
+    assert {m.key for m in sc.metrics} == set(SPECS)
 
 
 def test_transcript_without_speech_scores_without_crashing():
@@ -179,3 +179,18 @@ def test_random_utterance_transcripts_analyze_end_to_end(items):
     data = valid(sc)
     assert {s["source_index"] for s in data["sentences"]} <= set(range(len(items)))
     assert 0 <= data["score"]["overall"] <= 100
+
+
+def test_metric_targets_follow_the_rubric():
+    import dataclasses
+
+    from analysis.rubric import load_rubric
+
+    transcript, sentences = build([T("L", [S("What now?", A.OPEN_QUESTION)]), T("C", [S("Fine.")])])
+    rubric = load_rubric()
+    sc = build_scorecard(transcript, roles(), sentences, rubric, cue_fn=fake_cue)
+    assert sc.metric("leader_talk_share").target == "40% or less"
+    looser = dataclasses.replace(rubric, targets={**rubric.targets, "leader_talk_share": 0.5})
+    sc = build_scorecard(transcript, roles(), sentences, looser, cue_fn=fake_cue)
+    assert sc.metric("leader_talk_share").target == "50% or less"
+    assert sc.metric("silence_share").target == ""  # context only: no target

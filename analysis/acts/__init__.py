@@ -10,12 +10,14 @@ embeddings), ``layer`` (which rule results are clear; the model decides the rest
 
 from __future__ import annotations
 
-from analysis.acts.explain import describe_rule
+from analysis.acts.explain import describe_name, describe_rule, explain_act
 from analysis.acts.label import label_transcript
 from analysis.acts.layer import is_clear_rule
 from analysis.acts.meaning import SentenceEncoder
 from analysis.acts.rules import classify_sentence
+from analysis.types import RuleResult
 
 __all__ = [
-    "SentenceEncoder", "classify_sentence", "describe_rule", "is_clear_rule", "label_transcript",
+    "RuleResult", "SentenceEncoder", "classify_sentence", "describe_name", "describe_rule", "explain_act",
+    "is_clear_rule", "label_transcript",
 ]

@@ -1,8 +1,8 @@
-"""Plain-English explanations of the rule names (and trained-layer flips) of ``rules``."""
+"""Plain-English explanations of the rule results (and trained-layer flips) of ``rules``."""
 
 from __future__ import annotations
 
-import re
+from analysis.types import RuleResult
 
 
 # ------------------------------------------------------------------ rule descriptions
@@ -35,10 +35,10 @@ _RULE_TEXT = {
     "second_person_declarative": "a declarative about the coachee ('you're...', 'your...')",
     "so_summary": "a 'So ...' summary of what the coachee said",
     "echoes_coachee": "repeats the coachee's own words",
-    "modal_you_should": "'you should/need to/might want to'",
+    "modal_you_should": "tells the coachee what to do ('you should', 'you need to', 'you might want to')",
     "advice_frame": "a suggestion frame ('I'd suggest', 'make sure', 'it's important to')",
-    "imperative": "an imperative ('send it', 'give her a template')",
-    "imperative_pos": "an imperative verb with no subject (part-of-speech tags)",
+    "imperative": "an instruction ('send it', 'give her a template')",
+    "imperative_pos": "an instruction: a verb with no subject (found by grammar tags)",
     "fact_marker": "a fact (numbers, dates, research)",
     "default_statement": "no question, advice, takeover, reflection or fact markers",
 }
@@ -51,7 +51,6 @@ _SUFFIX_TEXT = {
 }
 
 
-_MODEL_RULE = re.compile(r"^model:(\w+) p=([\d.]+) near=(\w+) (\d+)/(\d+) \(was (.*)\)$")
 _ACT_WORDS = {
     "open_question": "an open question",
     "closed_question": "a closed question",
@@ -63,19 +62,40 @@ _ACT_WORDS = {
     "statement": "a plain statement",
     "backchannel": "a backchannel",
 }
+_ACT_PLURAL = {
+    "open_question": "open questions",
+    "closed_question": "closed questions",
+    "leading_question": "leading questions",
+    "advice": "advice",
+    "takeover": "the leader taking over",
+    "reflection": "reflections",
+    "information": "information",
+    "statement": "plain statements",
+    "backchannel": "backchannels",
+}
 
 
-def describe_rule(rule: str) -> str:
-    """A plain-English explanation of a rule name from ``classify_sentence`` or of a verdict
-    of the trained layer ("model:advice p=0.71 near=advice 4/5 (was default_statement)")."""
-    m = _MODEL_RULE.match(rule)
-    if m:
-        act, prob, near, votes, k, was = m.groups()
-        return (
-            f"a trained model that reads the sentence's meaning judged it {_ACT_WORDS.get(act, act)} "
-            f"(probability {float(prob):.0%}; {votes} of the {k} closest labelled examples are "
-            f"{_ACT_WORDS.get(near, near)}); the wording rules alone said: {describe_rule(was)}"
-        )
+def describe_rule(result: RuleResult) -> str:
+    """A plain-English explanation of what decided a sentence's act: the rule, or the
+    trained layer with its probability, the act of the closest labelled examples, and
+    what the rules alone had said."""
+    replaced = result.replaced
+    if result.name != "model" or replaced is None:
+        return describe_name(result.name)
+    act = result.act.value
+    near = ""
+    if result.nearest is not None:
+        near = (f"; {result.nearest_votes} of the {result.nearest_of} closest labelled examples are "
+                f"{_ACT_PLURAL[result.nearest.value]}")
+    return (
+        f"a trained model that reads the sentence's meaning judged it {_ACT_WORDS[act]} "
+        f"(probability {result.probability or 0.0:.0%}{near}); "
+        f"the wording rules alone said: {describe_rule(replaced)}"
+    )
+
+
+def describe_name(rule: str) -> str:
+    """A plain-English explanation of a rule name from ``classify_sentence``."""
     text, name = "", rule
     if name.startswith("leading_"):
         text, name = "carries the leader's own solution; ", name[len("leading_"):]
@@ -89,3 +109,13 @@ def describe_rule(rule: str) -> str:
     if name not in _RULE_TEXT:
         return rule  # unknown rule: shown as is
     return text + _RULE_TEXT[name] + suffix
+
+
+def explain_act(result: RuleResult) -> str:
+    """What the scorecard shows for a sentence's act: the explanation, and the words that
+    triggered the rule when there are some."""
+    text = describe_rule(result)
+    if result.evidence and result.replaced is None:
+        text += f' (the words "{result.evidence}")'
+    first = next((i for i, c in enumerate(text) if c.isalpha()), 0)
+    return text[:first] + text[first:first + 1].upper() + text[first + 1:]

@@ -12,7 +12,7 @@ from analysis.acts.meaning import MeaningModel, SentenceEncoder, load_meaning_mo
 from analysis.acts.rules import classify_sentence
 from analysis.grow import grow_stage
 from analysis.sentences import features, split_turn_timed
-from analysis.types import Act, Sentence, Transcript, Turn
+from analysis.types import Act, RuleResult, Sentence, Transcript, Turn
 
 
 # ------------------------------------------------------------------ transcripts
@@ -66,7 +66,7 @@ _UNUSED_PIPES = ("ner", "lemmatizer", "attribute_ruler")
 @dataclass
 class _TurnLabels:
     timed: list[Any]  # TimedSentence
-    labels: list[tuple[Act, str]]
+    labels: list[RuleResult]
     contexts: list[SentenceContext]  # leader turns only (else empty)
 
 
@@ -81,7 +81,7 @@ def _rule_turn(turns: tuple[Turn, ...], ti: int, doc: Any, leader: str) -> _Turn
     prev_text = prev_other.text if prev_other is not None else None
     prev_act: Act | None = None
     timed = split_turn_timed(turn, None, doc)
-    labels: list[tuple[Act, str]] = []
+    labels: list[RuleResult] = []
     for k, s in enumerate(timed):
         span = doc.char_span(s.char_start, s.char_end, alignment_mode="expand") if doc is not None else None
         labels.append(
@@ -96,10 +96,10 @@ def _rule_turn(turns: tuple[Turn, ...], ti: int, doc: Any, leader: str) -> _Turn
                 ends_turn=k == len(timed) - 1,
             )
         )
-        prev_act = labels[-1][0]
+        prev_act = labels[-1].act
     ctxs: list[SentenceContext] = []
     if turn.speaker == leader and timed:
-        sents = [(s.text, a, r) for s, (a, r) in zip(timed, labels)]
+        sents = [(s.text, r.act, r.name) for s, r in zip(timed, labels)]
         ctxs = turn_contexts(sents, turn.text, prev_text, next_other.text if next_other is not None else None)
     return _TurnLabels(timed, labels, ctxs)
 
@@ -107,7 +107,7 @@ def _rule_turn(turns: tuple[Turn, ...], ti: int, doc: Any, leader: str) -> _Turn
 def _apply_layer(ruled: list[_TurnLabels], encoder: SentenceEncoder, model: MeaningModel) -> None:
     """Replace the leader labels with the trained layer's, all turns in one batch."""
     ctxs = [c for t in ruled for c in t.contexts]
-    new = iter(apply_meaning(ctxs, encoder, model))
+    new = iter(apply_meaning(ctxs, [r for t in ruled if t.contexts for r in t.labels], encoder, model))
     for t in ruled:
         if t.contexts:
             t.labels = [next(new) for _ in t.contexts]
@@ -115,8 +115,8 @@ def _apply_layer(ruled: list[_TurnLabels], encoder: SentenceEncoder, model: Mean
 
 def _sentences(turn: Turn, ti: int, t: _TurnLabels, leader: str, first_index: int) -> list[Sentence]:
     out: list[Sentence] = []
-    for s, (act, rule) in zip(t.timed, t.labels):
-        grow = grow_stage(s.text) if turn.speaker == leader and act.is_question else None
+    for s, rule in zip(t.timed, t.labels):
+        grow = grow_stage(s.text) if turn.speaker == leader and rule.act.is_question else None
         out.append(
             Sentence(
                 index=first_index + len(out),
@@ -125,7 +125,7 @@ def _sentences(turn: Turn, ti: int, t: _TurnLabels, leader: str, first_index: in
                 end=s.end,
                 text=s.text,
                 turn_index=ti,
-                act=act,
+                act=rule.act,
                 rule=rule,
                 source_index=turn.source_index,
                 grow=grow,

@@ -11,7 +11,7 @@ from analysis.acts.context import SentenceContext
 from analysis.acts.meaning import K_NEAREST, MeaningModel, SentenceEncoder, decide, extra_features
 from analysis.acts.patterns import rx
 from analysis.sentences import features
-from analysis.types import Act
+from analysis.types import Act, RuleResult
 
 # Clear rule results the model never changes: no words or a backchannel, an explicit
 # invitation to talk, and a "?" question with an unmistakable question form.
@@ -49,12 +49,12 @@ def needs_model(ctx: SentenceContext) -> bool:
 
 
 def apply_meaning(
-    ctxs: Sequence[SentenceContext], encoder: SentenceEncoder, model: MeaningModel
-) -> list[tuple[Act, str]]:
-    """The (act, rule) of each context after the trained layer; one encoder call for all.
-    Clear rule results stand; every verdict of the model names itself in the rule:
-    "model:<act> p=<P> near=<act> <votes>/<K> (was <rule>)"."""
-    out = [(c.act, c.rule) for c in ctxs]
+    ctxs: Sequence[SentenceContext], results: Sequence[RuleResult], encoder: SentenceEncoder, model: MeaningModel
+) -> list[RuleResult]:
+    """The result for each context (and its rules' result) after the trained layer; one
+    encoder call for all. Clear rule results stand; the model's carry its probability,
+    the nearest prototypes' act and the rules' result they replace."""
+    out = list(results)
     todo = [k for k, c in enumerate(ctxs) if needs_model(c)]
     if not todo:
         return out
@@ -66,7 +66,7 @@ def apply_meaning(
         act, prob = decide(p, c, model)
         if act is Act.OPEN_QUESTION and _SPECIFIC_FACT.search(features(c.text).norm):
             act, prob = Act.CLOSED_QUESTION, float(p[0])  # a number or amount is a specific fact (metrics.md)
-        out[k] = act, f"model:{act.value} p={prob:.2f} near={nearest.value} {votes}/{K_NEAREST} (was {c.rule})"
+        out[k] = RuleResult("model", act, None, prob, results[k], nearest, votes, K_NEAREST)
     return out
 
 

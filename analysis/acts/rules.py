@@ -13,65 +13,18 @@ import re
 from typing import Any
 
 from analysis.acts.patterns import (
-    ADVICE_FRAME,
-    ADVICE_MODAL,
-    ASK_PREFIX,
-    AUX,
-    BACKCHANNEL_WORDS,
-    CLOSED_WHAT,
-    CLOSE_QUOTE,
-    CONTINUATION,
-    CONTINUER,
-    CURIOUS,
-    CURIOUS_CLOSED,
-    ELABORATION,
-    ELLIPTIC_ANY,
-    ENDS_IN_QUOTE,
-    END_CHECK,
-    EVALUATIVE,
-    EXPLICIT_ADVICE,
-    HOW_DEGREE,
-    IMPERATIVE_HAVE,
-    IMPERATIVE_VERBS,
-    INFORMATION,
-    INVERSION_START,
-    INVERTING_AUX,
-    INVITATION,
-    LEADING_ANY,
-    LEADING_START,
-    MID_INVERSION,
-    MID_INVITATION,
-    MID_WH_CONTR,
-    MID_WH_INVERSION,
-    NOT_IMPERATIVE,
-    NOT_SUMMARY,
-    OPEN_QUOTE,
-    OPEN_TAIL,
-    OPEN_WH,
-    POLITE_OPEN,
-    PROCESS_VERBS,
-    QUANT_HOW,
-    REFLECTION_FRAME,
-    SKIP_HEAD,
-    STATE_WHERE,
-    STOP,
-    TAG_END,
-    TAG_WORDS,
-    TAKEOVER,
-    TRAILING_OR,
-    WH,
-    WH_ALONE,
-    WH_FINAL,
-    WH_PRON_START,
-    WH_START,
-    WH_SUBORDINATE,
-    WH_WORDS,
-    WONDER_ANY,
-    YOU_DECLARATIVE,
-    rx,
+    ADVICE_FRAME, ADVICE_MODAL, ASK_PREFIX, BACKCHANNEL_WORDS, CLOSED_WHAT, CLOSE_QUOTE,
+    CONTINUATION, CONTINUER, CURIOUS, CURIOUS_CLOSED, ELABORATION, ELLIPTIC_ANY, ENDS_IN_QUOTE,
+    END_CHECK, EVALUATIVE, EXPLICIT_ADVICE, HOW_DEGREE, IMPERATIVE_HAVE, IMPERATIVE_VERBS,
+    INFORMATION, INVERSION_START, INVERTING_AUX, INVITATION, LEADING_ANY, LEADING_START,
+    MID_INVERSION, MID_INVITATION, MID_WH_CONTR, MID_WH_INVERSION, NOT_IMPERATIVE, NOT_SUMMARY,
+    OPEN_QUOTE, OPEN_TAIL, OPEN_WH, POLITE_OPEN, PROCESS_VERBS, QUANT_HOW, REFLECTION_FRAME, SKIP_HEAD, STATE_WHERE, STOP,
+    TAG_END, TAG_WORDS, TAKEOVER, TRAILING_OR, WH, WH_ALONE, WH_FINAL, WH_PRON_START, WH_START,
+    WH_SUBORDINATE, WH_WORDS, WONDER_ANY, YOU_DECLARATIVE,
 )
+from analysis.acts.evidence import rule_evidence
 from analysis.sentences import TextFeatures, features
-from analysis.types import Act
+from analysis.types import Act, RuleResult
 
 
 # ------------------------------------------------------------------ classifier
@@ -85,8 +38,8 @@ def classify_sentence(
     doc: Any = None,
     prev_act: Act | None = None,
     ends_turn: bool = True,
-) -> tuple[Act, str]:
-    """Return (act, rule) for one sentence.
+) -> RuleResult:
+    """The act of one sentence and the rule that decided it, with its evidence.
 
     ``other_holds_floor``: the other person is talking around this turn (backchannel
     context); ``turn_word_count``: words in the whole turn (None = this sentence is the
@@ -96,6 +49,20 @@ def classify_sentence(
     ``ends_turn``: False when the same speaker goes on talking after this sentence.
     """
     f = features(text)
+    act, name = _decide(f, is_leader, other_holds_floor, turn_word_count, prev_other_text, doc, prev_act, ends_turn)
+    return rule_result(act, name, f)
+
+
+def rule_result(act: Act, name: str, f: TextFeatures) -> RuleResult:
+    """The record of rule ``name`` deciding ``act`` for the sentence ``f``."""
+    return RuleResult(name, act, rule_evidence(name, f))
+
+
+def _decide(
+    f: TextFeatures, is_leader: bool, other_holds_floor: bool, turn_word_count: int | None,
+    prev_other_text: str | None, doc: Any, prev_act: Act | None, ends_turn: bool,
+) -> tuple[Act, str]:
+    """(act, rule name): the rules in order, first match wins."""
     words = f.words
     if not words:
         return Act.STATEMENT, "empty"
