@@ -507,3 +507,27 @@ def test_a_verdict_of_the_trained_layer_keeps_what_the_rule_said():
     text = explain_act(classify_sentence("You should call her today.", is_leader=True))
     assert text.startswith("Tells the coachee what to do") and '"you should"' in text
     assert "modal_you_should" not in text
+
+
+# ------------------------------------------------------------------ patterns found reading both corpora
+@pytest.mark.parametrize("text", ["Enjoy your day!", "Stay strong!", "Good luck with it.", "Have a lovely evening."])
+def test_closing_wishes_are_not_advice(text):
+    assert act(text) is not Act.ADVICE
+
+
+def test_why_not_alone_asks_for_reasons_but_why_not_x_suggests():
+    assert act("Why not?") is Act.OPEN_QUESTION
+    assert act("Why not just call her?") is Act.LEADING_QUESTION
+
+
+def test_who_knows_is_an_idiom_not_a_question():
+    assert not act("And who knows, maybe the board will appreciate it.").is_question
+
+
+def test_an_announced_question_is_a_question():
+    assert act("I just wanted to ask you how it helps you.") is Act.OPEN_QUESTION
+
+
+def test_empathy_is_not_advice_but_an_adverb_before_suggest_is():
+    assert act("I understand and have been in your shoes.") is not Act.ADVICE
+    assert act("I highly suggest joining an online group.") is Act.ADVICE

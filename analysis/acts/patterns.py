@@ -39,7 +39,7 @@ BACKCHANNEL_WORDS = frozenset(
 
 # ------------------------------------------------------------------ question patterns
 WH_START = rx(
-    rf"^(?:{WH_CONTR}\b|{WH} (?!{PRON}\b|a\b|an\b)\w)"
+    rf"^(?:{WH_CONTR}\b|{WH} (?!{PRON}\b|a\b|an\b|knows\b)\w)"  # "who knows, maybe...": an idiom
 )
 # "when teens drink, ..." / "where she works": a subordinate clause, not a question,
 # unless an auxiliary follows within two words or the sentence ends in "?".
@@ -76,7 +76,9 @@ ELLIPTIC_ANY = rx(
 )
 CONTINUER = rx(r"^(?:oh )?(?:yeah|yes|really|uh huh|mm hmm|mhm|hmm|is that so|is it|did you|do you)$")
 CURIOUS_CLOSED = rx(r"\b(?:wonder|wondering|curious) (?:if|whether)\b")
-ASK_PREFIX = rx(r"^(?:let me|can i|could i|may i|i want to|i'd like to|i wanted to) (?:just )?ask (?:you )?")
+ASK_PREFIX = rx(
+    r"^(?:let me|can i|could i|may i|i (?:just |really |also )?(?:want|wanted|would like|'d like) to) (?:just )?ask (?:you )?"
+)
 MID_WH_INVERSION = rx(
     rf"\b(?:{WH}(?: (?!{AUX}\b|{NEG_AUX}\b|{PRON}\b)\w+)?) (?:{AUX}|{NEG_AUX}) (?:{PRON}|your|my|his|her|their|our|the|this|that|"
     r"these|those|all|things|there|anything|everything|people)\b"
@@ -153,7 +155,7 @@ LEADING_START = rx(
     r"you(?:'d| would) be (?:open|willing) to)\b"
 )
 LEADING_ANY = rx(
-    r"\b(?:why don't you|why not|why wouldn't you|wouldn't it be|wouldn't you|don't you think|"
+    r"\b(?:why don't you|why not(?= \w)|why wouldn't you|wouldn't it be|wouldn't you|don't you think|"
     r"do you not think|isn't it (?:better|easier|best)|what if you|what if we|"
     r"how about (?:you|we|trying|just|\w+ing)|what about (?:trying|just|\w+ing))\b"
 )
@@ -181,10 +183,11 @@ ADVICE_MODAL = rx(
     r"could always|may wish to|want to make sure)\b"
 )
 ADVICE_FRAME = rx(
-    r"\b(?:i(?:'d| would|'m going to| am going to|'m gonna| will|'ll| really| strongly| just)* "
+    r"\b(?:i(?:'d| would|'m going to| am going to|'m gonna| will|'ll| really| strongly| just| highly| definitely"
+    r"| do| also| truly)* "
     r"(?:suggest|recommend|advise|encourage|urge|propose)|my (?:suggestion|advice|recommendation)|"
     r"what i(?:'d| would) (?:do|suggest|recommend|like to recommend|like to suggest)|"
-    r"if i were you|if i were in your (?:shoes|position)|if it were me|in your shoes|"
+    r"if i were you|if i were in your (?:shoes|position)|if it were me|"
     # what I would have others do in their place: "I'd have them use the tailored demo script"
     r"i(?:'d| would) (?:probably |just |definitely |also )?(?:have|get|ask|tell|make) "
     r"(?:them|him|her|the team|your team|everyone|people) (?:to )?(?!be\b)\w+|"
@@ -213,7 +216,9 @@ IMPERATIVE_VERBS = frozenset(
     "prioritise decide commit pause breathe do don't".split()
 )
 NOT_IMPERATIVE = rx(
-    r"^(?:tell me|tell us|let me|let's|see you|take care|have a (?:good|great|nice)|"
+    r"^(?:tell me|tell us|let me|let's|see you|take care|have a (?:good|great|nice|lovely|wonderful)|"
+    # closing wishes are not advice: "Enjoy your day!", "Stay strong!"
+    r"enjoy (?:your|the)|stay (?:strong|safe|positive|well|healthy)|good luck|keep (?:safe|well|strong)|"
     r"thank|excuse|bless|welcome|imagine|guess|hope|mind you|say|do you|does|be right|"
     r"talk to you|look forward|have you|let us know|let me know|let's see|go ahead and tell)\b"
 )

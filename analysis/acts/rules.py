@@ -164,6 +164,8 @@ def _question_form(f: TextFeatures) -> tuple[str, str] | None:
     """(name of the surface form that makes this a question, the clause it starts), or None."""
     core = ASK_PREFIX.sub("", f.core)
     form = _start_form(core)
+    if form is None and core != f.core and re.match(rf"^{WH}\b", core):
+        form = "wh_start"  # "I wanted to ask you how it helps": an announced (indirect) question
     if form is not None:
         return form, core
     inside = _question_inside(f, core)
