@@ -64,7 +64,11 @@ def run_analysis(path: Path, leader: str | None, rubric: Path | None, use_nlp: b
     the_rubric = load_rubric(rubric)  # validate before any slow work
     transcript, hint = _load_input(path)
     roles = resolve_roles(transcript, leader, hint)
-    return analyze_transcript(transcript, roles, the_rubric, _nlp() if use_nlp else None)
+    if not use_nlp:
+        return analyze_transcript(transcript, roles, the_rubric, None)
+    from models.embeddings import load_encoder
+
+    return analyze_transcript(transcript, roles, the_rubric, _nlp(), load_encoder())
 
 
 def write_outputs(scorecard: Any, json_out: Path | None, html_out: Path | None) -> None:

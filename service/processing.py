@@ -156,7 +156,9 @@ class RealPipeline:
         from service.render import render_scorecard_html
 
         transcript, roles = resolve_with_names(transcript, leader, hint, names)
-        sc = analyze(transcript, roles, rubric=load_rubric(rubric), nlp=self._nlp_model())
+        from models.embeddings import load_encoder
+
+        sc = analyze(transcript, roles, rubric=load_rubric(rubric), nlp=self._nlp_model(), encoder=load_encoder())
         s = summarize(sc)
         return ScoreResult(
             roles=roles,

@@ -167,3 +167,14 @@ def test_real_encoder_and_packaged_model_on_clear_cases():
     assert leader_labels("Tell me more about that.", encoder=enc) == [(Act.OPEN_QUESTION, "invitation")]
     act, rule = leader_labels("It sounds like you felt let down by the team.", encoder=enc)[0]
     assert act is Act.REFLECTION
+
+
+def test_the_scorecard_says_when_the_rules_alone_decided():
+    from analysis import analyze
+    from analysis.scorecard import RULES_ONLY_REASON
+    from analysis.types import Roles
+
+    tr = _one_turn("That was a tough quarter. What will you do first?")
+    roles = Roles("L", "C", "test")
+    assert RULES_ONLY_REASON in analyze(tr, roles).reliability.reasons
+    assert RULES_ONLY_REASON not in analyze(tr, roles, encoder=FakeEncoder()).reliability.reasons
