@@ -10,7 +10,8 @@ utterance, so sentence targets are derived: in a negative utterance every senten
 negative; in a positive one the sentences the rules already give that act are positive
 (if none, every sentence is, each weighted 1/n). Corpora train only the heads they label
 (ESConv has no open/closed; its question head is AnnoMI's alone, see ``HEAD_CORPORA``).
-Each head's threshold maximises utterance F1 on grouped out-of-fold probabilities.
+Each head's threshold maximises the mean over corpora of utterance F1 on grouped out-of-fold
+probabilities.
 Prototypes: k-means centroids of each act's sentence embeddings (vectors, never text).
 Deterministic (fixed seeds, sorted inputs); embeddings are cached under /tmp.
 The figures are printed by ``eval_annomi.py`` and ``eval_esconv.py``, which refit this per fold.
@@ -203,6 +204,8 @@ def choose_thresholds(rows: list[Row], x: np.ndarray, folds: int = 4) -> dict[st
 
 
 def _best_threshold(rows: list[Row], p: np.ndarray, head: str) -> float:
+    """The threshold with the best mean of the per-corpus utterance F1s (each corpus weighs
+    the same, however many utterances it has: the layer must work in both domains)."""
     idx = head_rows(rows, head)
     if len({rows[i].target[head][0] for i in idx}) < 2:
         return 0.5
@@ -214,7 +217,9 @@ def _best_threshold(rows: list[Row], p: np.ndarray, head: str) -> float:
             g = r.gold[head] if head != "open" else bool(r.target["open"][0])
             u = utt.setdefault(r.key, [bool(g), False])
             u[1] |= bool(p[i] >= t)
-        best = max(best, (_f1(list(utt.values())), float(round(t, 3))))
+        corpora = sorted({k[0] for k in utt})
+        mean = sum(_f1([v for k, v in utt.items() if k[0] == c]) for c in corpora) / len(corpora)
+        best = max(best, (mean, float(round(t, 3))))
     return best[1]
 
 

@@ -77,6 +77,7 @@ def test_the_model_decides_an_unclear_sentence_and_says_so():
     text = describe_rule(label_transcript(_one_turn("That was a tough quarter."), "L", None, encoder=FakeEncoder(),
                                           meaning=_model(advice=50.0))[1].rule)
     assert "_" not in text and "probability 100%" in text and "no question, advice" in text
+    assert "1 of the" not in text  # a single vote of five prototypes is not reported
 
 
 def test_a_question_that_is_also_advice_is_a_leading_question():
@@ -167,6 +168,11 @@ def test_real_encoder_and_packaged_model_on_clear_cases():
     assert leader_labels("Tell me more about that.", encoder=enc) == [(Act.OPEN_QUESTION, "invitation")]
     act, rule = leader_labels("It sounds like you felt let down by the team.", encoder=enc)[0]
     assert act is Act.REFLECTION
+    # the issue-9 misfires hold with the trained layer too
+    assert not leader_labels("Let's talk about the Q3 pipeline.", encoder=enc)[0][0].is_question
+    assert leader_labels("Where are things right now?", encoder=enc)[0][0] is Act.OPEN_QUESTION
+    assert leader_labels("Which of those feels right to you, and why?", encoder=enc)[0][0] is Act.OPEN_QUESTION
+    assert leader_labels("And I'd have them use the tailored demo script", encoder=enc)[0][0] is Act.ADVICE
 
 
 def test_the_scorecard_says_when_the_rules_alone_decided():

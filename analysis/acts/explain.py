@@ -83,8 +83,8 @@ def describe_rule(result: RuleResult) -> str:
     if result.name != "model" or replaced is None:
         return describe_name(result.name)
     act = result.act.value
-    near = ""
-    if result.nearest is not None:
+    near = ""  # one vote in five is no majority: not worth saying
+    if result.nearest is not None and result.nearest_votes >= 2:
         near = (f"; {result.nearest_votes} of the {result.nearest_of} closest labelled examples are "
                 f"{_ACT_PLURAL[result.nearest.value]}")
     return (
