@@ -14,9 +14,9 @@ __all__ = ["analyze"]
 
 
 def analyze(
-    transcript: "Transcript", roles: "Roles", rubric: "Rubric | None" = None, nlp: Any = None
+    transcript: "Transcript", roles: "Roles", rubric: "Rubric | None" = None, nlp: Any = None, encoder: Any = None
 ) -> "Scorecard":
     """Score the leader's coaching in ``transcript`` (see analysis.scorecard.analyze)."""
     from analysis.scorecard import analyze as _analyze
 
-    return _analyze(transcript, roles, rubric, nlp)
+    return _analyze(transcript, roles, rubric, nlp, encoder)

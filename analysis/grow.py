@@ -42,7 +42,11 @@ _RULES: tuple[tuple[GrowStage, re.Pattern[str]], ...] = (
             r"what do you want|what would you like|what are you hoping|what do you hope|"
             r"hoping (?:for|to)|success look like|looks? like if|by the end of|"
             r"take away from|get out of (?:this|today|our)|want to be|where do you want|"
-            r"what matters|important to you|what would be different|vision|target)\b"
+            r"what matters|important to you|what would be different|vision|target|"
+            # agenda for the session: "What's on your mind?", "What would you like to focus on?"
+            r"on your mind|(?:want|like|hope) to (?:focus on|work on|talk about|cover|bring)|"
+            r"most useful (?:for you )?(?:today|this week|right now|to talk about)|"
+            r"make (?:the most of )?(?:this|our|the) (?:time|session|hour))\b"
         ),
     ),
     (

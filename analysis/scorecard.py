@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Sequence
 
 from analysis.coverage import grow_coverage
@@ -28,14 +29,24 @@ from analysis.timing import silences
 from analysis.types import SCORECARD_SCHEMA, Roles, Sentence, Transcript
 
 
-def analyze(transcript: Transcript, roles: Roles, rubric: Rubric | None = None, nlp: Any = None) -> Scorecard:
-    """Label every sentence (spaCy ``nlp``, or the regex fallback with None) and score the
-    leader against ``rubric`` (None = the bundled default). Pure: same inputs, same
-    Scorecard; inputs are not modified and nothing is written."""
+def analyze(
+    transcript: Transcript, roles: Roles, rubric: Rubric | None = None, nlp: Any = None, encoder: Any = None
+) -> Scorecard:
+    """Label every sentence (spaCy ``nlp``, or the regex fallback with None; with a sentence
+    ``encoder`` the trained layer decides what the rules leave open) and score the leader
+    against ``rubric`` (None = the bundled default). Pure: same inputs, same Scorecard;
+    inputs are not modified and nothing is written."""
     from analysis.acts import label_transcript
 
-    sentences = label_transcript(transcript, roles.leader, nlp)
-    return build_scorecard(transcript, roles, sentences, rubric)
+    sentences = label_transcript(transcript, roles.leader, nlp, encoder=encoder)
+    card = build_scorecard(transcript, roles, sentences, rubric)
+    if encoder is None:  # say so on the scorecard
+        why = (*card.reliability.reasons, RULES_ONLY_REASON)
+        card = dataclasses.replace(card, reliability=dataclasses.replace(card.reliability, reasons=why))
+    return card
+
+
+RULES_ONLY_REASON = "Coaching acts were judged by wording rules alone: the sentence-meaning model was not used."
 
 
 def build_scorecard(

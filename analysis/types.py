@@ -249,43 +249,33 @@ class GrowStage(str, Enum):
 class RuleResult:
     """What decided a sentence's act (transparency).
 
-    ``name``: the rule (``analysis.acts.rules``), or "model" when the trained layer chose
-    the act itself; ``evidence``: the words (normalised, lower case) that triggered the
-    rule, None when the whole sentence is the evidence. When the trained layer changed
-    the rules' act, ``replaced`` is what the rules said and ``probability`` the model's
-    P(question) (question/not a question) or P(open) (open/closed) behind the change;
-    ``open_probability`` is P(open) of a statement it made a question.
+    ``name``: the rule (``analysis.acts.rules``), or "model" when the trained layer
+    (``analysis.acts.meaning``) decided; ``evidence``: the words (normalised, lower case)
+    that triggered the rule, None when the whole sentence is the evidence. For the model:
+    ``probability`` is its P(act), ``replaced`` what the rules alone said, and ``nearest``
+    the act of most (``nearest_votes``) of the ``nearest_of`` closest labelled prototypes.
     """
 
     name: str
     act: Act
     evidence: str | None = None
     probability: float | None = None
-    open_probability: float | None = None
     replaced: "RuleResult | None" = None
+    nearest: Act | None = None
+    nearest_votes: int = 0
+    nearest_of: int = 0
 
     @property
-    def verdict(self) -> str | None:
-        """The trained layer's change: "question", "not_question", "open", "closed"; else None."""
-        if self.replaced is None:
-            return None
-        if self.replaced.act.is_question:
-            if not self.act.is_question:
-                return "not_question"
-            return "open" if self.act is Act.OPEN_QUESTION else "closed"
-        return "question"
+    def by_model(self) -> bool:
+        return self.name == "model" and self.replaced is not None
 
     def code(self) -> str:
         """The compact string of the scorecard JSON's ``rule`` field, e.g. "wh_start_open",
-        "model:open p=0.71 (was wh_start_fact)"; the scorecard page never shows it."""
-        verdict, replaced = self.verdict, self.replaced
-        if verdict is None or replaced is None:
+        "model:advice p=0.71 near=advice 4/5 (was default_statement)"; the page never shows it."""
+        if not self.by_model or self.replaced is None:
             return self.name
-        head = f"model:{verdict} p={self.probability or 0.0:.2f}"
-        if verdict == "question":
-            head += f" open p={self.open_probability or 0.0:.2f}"
-        tail = f" {self.name}" if verdict == "not_question" else ""
-        return f"{head} (was {replaced.code()}){tail}"
+        near = f" near={self.nearest.value} {self.nearest_votes}/{self.nearest_of}" if self.nearest else ""
+        return f"model:{self.act.value} p={self.probability or 0.0:.2f}{near} (was {self.replaced.code()})"
 
 
 @dataclass(frozen=True)

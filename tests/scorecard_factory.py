@@ -130,24 +130,24 @@ def ev(s: Sentence, note: str = "") -> Evidence:
 def _metrics(sents: tuple[Sentence, ...]) -> tuple[Metric, ...]:
     medium = Reliability(Confidence.MEDIUM, ("2 of 9 waits overlap with a backchannel",))
     return (
-        Metric("question_statement_ratio", "Questions vs statements", 1.17, "ratio", "> 1.0",
+        Metric("question_statement_ratio", "Questions vs statements", 1.17, "ratio", "1 or more",
                (ev(sents[1]), ev(sents[15])), detail="7 questions, 6 statements"),
-        Metric("open_question_share", "Open questions", 0.57, "share", ">= 60%", (ev(sents[12]),)),
-        Metric("leader_talk_share", "Leader talk share", 0.28, "share", "<= 40%"),
+        Metric("open_question_share", "Open questions", 0.57, "share", "60% or more", (ev(sents[12]),)),
+        Metric("leader_talk_share", "Leader talk share", 0.28, "share", "40% or less"),
         Metric("total_silence_s", "Total silence", 48.3, "s", ""),
         Metric("longest_silence_s", "Longest silence", 6.3, "s", "", (ev(sents[26], "before this answer"),)),
-        Metric("median_wait_after_question_s", "Median wait after a question", 2.4, "s", ">= 3 s",
+        Metric("median_wait_after_question_s", "Median wait after a question", 2.4, "s", "3 s or more",
                reliability=medium),
-        Metric("wait_3s_share", "Questions with >= 3 s wait", 0.43, "share", ">= 50%"),
-        Metric("silence_broken_by_leader", "Silence broken by leader", 2, "count", "0",
+        Metric("wait_3s_share", "Questions with a wait of 3 s or more", 0.43, "share", "50% or more"),
+        Metric("silence_broken_by_leader", "Silence broken by leader", 2, "count", "none",
                (ev(sents[19], "re-asked before Marcus answered"),)),
-        Metric("stacked_questions", "Stacked questions", 1, "count", "0"),
-        Metric("rescue_count", "Rescue moments", 2, "count", "0"),
-        Metric("rescues_per_10_min", "Rescues per 10 minutes", 4.1, "per_10_min", "0"),
+        Metric("stacked_questions", "Stacked questions", 1, "count", "none"),
+        Metric("rescue_count", "Rescue moments", 2, "count", "none"),
+        Metric("rescues_per_10_min", "Rescues per 10 minutes", 4.1, "per_10_min", "none"),
         Metric("first_rescue_at_s", "First rescue", sents[15].start, "s", ""),
-        Metric("interruptions", "Interruptions", 1, "count", "0"),
-        Metric("longest_leader_monologue_s", "Longest leader monologue", 7.9, "s", "<= 60 s"),
-        Metric("longest_coachee_story_s", "Longest coachee story", 48.7, "s", ">= 60 s"),
+        Metric("interruptions", "Interruptions", 1, "count", "none"),
+        Metric("longest_leader_monologue_s", "Longest leader monologue", 7.9, "s", "60 s or less"),
+        Metric("longest_coachee_story_s", "Longest coachee story", 48.7, "s", "60 s or more"),
     )
 
 
@@ -187,7 +187,7 @@ def _grow(s: tuple[Sentence, ...]) -> GrowCoverage:
             GrowStageCoverage(G.WILL, False, None, None),
         ),
         True,
-        "Goal -> Reality -> Options; Will was never asked.",
+        "Goal, then Reality, then Options; Will was never asked.",
     )
 
 
@@ -242,10 +242,10 @@ def degenerate_scorecard() -> Scorecard:
         reliability=low,
         score=Score(12.5, (), "default", "2026.1"),
         metrics=(
-            Metric("question_statement_ratio", "Questions vs statements", 0.0, "ratio", "> 1.0", reliability=low),
-            Metric("open_question_share", "Open questions", None, "share", ">= 60%", reliability=low,
+            Metric("question_statement_ratio", "Questions vs statements", 0.0, "ratio", "1 or more", reliability=low),
+            Metric("open_question_share", "Open questions", None, "share", "60% or more", reliability=low,
                    detail="No questions were asked."),
-            Metric("leader_talk_share", "Leader talk share", 1.0, "share", "<= 40%"),
+            Metric("leader_talk_share", "Leader talk share", 1.0, "share", "40% or less"),
         ),
         sentences=s,
         rescues=(),

@@ -13,6 +13,8 @@ from analysis.types import GrowStage
         ("What would you like to get out of this conversation?", GrowStage.GOAL),
         ("What does success look like for you?", GrowStage.GOAL),
         ("What's your goal for the quarter?", GrowStage.GOAL),
+        ("What's on your mind this week?", GrowStage.GOAL),
+        ("What would you like to focus on today?", GrowStage.GOAL),
         ("What's happening with the account right now?", GrowStage.REALITY),
         ("What have you tried so far?", GrowStage.REALITY),
         ("Tell me more about the last review.", GrowStage.REALITY),

@@ -31,39 +31,22 @@ def test_meeting_a_target_gives_full_marks_in_every_default_dimension():
     assert listening.score(0.40) == 100 and listening.score(0.45) < 100
 
 
+def _talk_rubric(thresholds: str, focus: str = "Talk less.", targets: str = "") -> str:
+    return (f'id = "acme"\nversion = "1"\n[[dimensions]]\nkey = "talk"\nlabel = "Talk"\n'
+            f'metric = "leader_talk_share"\nweight = 1\nthresholds = {thresholds}\nfocus = "{focus}"\n{targets}')
+
+
 def test_a_rubric_whose_target_does_not_score_full_marks_is_rejected():
-    small = """
-id = "acme"
-version = "1"
-[[dimensions]]
-key = "talk"
-label = "Talk"
-metric = "leader_talk_share"
-weight = 1
-thresholds = [[0.3, 100], [0.4, 85], [0.8, 0]]
-focus = "Talk less."
-[targets]
-leader_talk_share = 0.4
-"""
+    target = "[targets]\nleader_talk_share = 0.4\n"
     with pytest.raises(RubricError, match=r"'dimensions\[0\]\.thresholds' must score 100 at the target"):
-        parse_rubric(small, "t")
-    assert parse_rubric(small.replace("[0.3, 100], [0.4, 85]", "[0.4, 100]"), "t").targets
+        parse_rubric(_talk_rubric("[[0.3, 100], [0.4, 85], [0.8, 0]]", targets=target), "t")
+    assert parse_rubric(_talk_rubric("[[0.4, 100], [0.8, 0]]", targets=target), "t").targets
 
 
 def test_a_focus_text_with_an_unknown_placeholder_is_rejected():
-    small = """
-id = "acme"
-version = "1"
-[[dimensions]]
-key = "talk"
-label = "Talk"
-metric = "leader_talk_share"
-weight = 1
-thresholds = [[0.4, 100], [0.8, 0]]
-focus = "Let {coach} talk."
-"""
     with pytest.raises(RubricError, match="unknown placeholder"):
-        parse_rubric(small, "t")
+        parse_rubric(_talk_rubric("[[0.4, 100], [0.8, 0]]", focus="Let {coach} talk."), "t")
+    assert parse_rubric(_talk_rubric("[[0.4, 100], [0.8, 0]]", focus="Let {coachee} talk."), "t")
 
 
 def test_rates_on_short_recordings_are_shrunk_toward_the_count():

@@ -3,20 +3,21 @@ rule that decided it (see metrics.md "Acts").
 
 Modules, in the order a sentence meets them:
 ``patterns`` (word classes and surface patterns), ``rules`` (the ordered rules of
-``classify_sentence``), ``model`` (the small trained layer) and ``layer`` (when it may
-change a rule result), ``label`` (``label_transcript``: a whole transcript), and
-``explain`` (``describe_rule``: plain-English explanations).
+``classify_sentence``), ``context`` and ``meaning`` (the trained layer over sentence
+embeddings), ``layer`` (which rule results are clear; the model decides the rest),
+``label`` (``label_transcript``: a whole transcript), and ``explain`` (``describe_rule``: plain-English explanations).
 """
 
 from __future__ import annotations
 
 from analysis.acts.explain import describe_name, describe_rule, explain_act
 from analysis.acts.label import label_transcript
-from analysis.acts.layer import is_strong_rule, open_flip_allowed
+from analysis.acts.layer import is_clear_rule
+from analysis.acts.meaning import SentenceEncoder
 from analysis.acts.rules import classify_sentence
 from analysis.types import RuleResult
 
 __all__ = [
-    "RuleResult", "classify_sentence", "describe_name", "describe_rule", "explain_act", "is_strong_rule", "label_transcript",
-    "open_flip_allowed",
+    "RuleResult", "SentenceEncoder", "classify_sentence", "describe_name", "describe_rule", "explain_act",
+    "is_clear_rule", "label_transcript",
 ]

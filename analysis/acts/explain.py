@@ -51,27 +51,46 @@ _SUFFIX_TEXT = {
 }
 
 
-_MODEL_VERDICT = {
-    "open": "an open question",
-    "closed": "a closed question",
-    "question": "a question",
-    "not_question": "not a question",
+_ACT_WORDS = {
+    "open_question": "an open question",
+    "closed_question": "a closed question",
+    "leading_question": "a leading question (a suggestion phrased as a question)",
+    "advice": "advice",
+    "takeover": "the leader taking over the task",
+    "reflection": "a reflection of what the other person said",
+    "information": "information",
+    "statement": "a plain statement",
+    "backchannel": "a backchannel",
+}
+_ACT_PLURAL = {
+    "open_question": "open questions",
+    "closed_question": "closed questions",
+    "leading_question": "leading questions",
+    "advice": "advice",
+    "takeover": "the leader taking over",
+    "reflection": "reflections",
+    "information": "information",
+    "statement": "plain statements",
+    "backchannel": "backchannels",
 }
 
 
 def describe_rule(result: RuleResult) -> str:
     """A plain-English explanation of what decided a sentence's act: the rule, or the
-    trained layer's change with its probability and what the rule had said."""
-    verdict, replaced = result.verdict, result.replaced
-    if verdict is None or replaced is None:
+    trained layer with its probability, the act of the closest labelled examples, and
+    what the rules alone had said."""
+    replaced = result.replaced
+    if result.name != "model" or replaced is None:
         return describe_name(result.name)
-    p = f"{result.probability or 0.0:.0%}"
-    odds = {"open": f"{p} likely open", "closed": f"only {p} likely open",
-            "question": f"{p} likely a question", "not_question": f"only {p} likely a question"}[verdict]
-    then = f"; now: {describe_name(result.name)}" if verdict == "not_question" else ""
+    act = result.act.value
+    near = ""  # one vote in five is no majority: not worth saying
+    if result.nearest is not None and result.nearest_votes >= 2:
+        near = (f"; {result.nearest_votes} of the {result.nearest_of} closest labelled examples are "
+                f"{_ACT_PLURAL[result.nearest.value]}")
     return (
-        f"a small trained model judged it {_MODEL_VERDICT[verdict]} ({odds}); "
-        f"the rule alone said: {describe_rule(replaced)}{then}"
+        f"a trained model that reads the sentence's meaning judged it {_ACT_WORDS[act]} "
+        f"(probability {result.probability or 0.0:.0%}{near}); "
+        f"the wording rules alone said: {describe_rule(replaced)}"
     )
 
 

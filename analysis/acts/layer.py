@@ -1,94 +1,73 @@
-"""The glue between the rules and the trained layer (``model``): which rule results the
-model may change, and the flip itself, recorded in the sentence's rule."""
+"""The glue between the rules and the trained layer (``meaning``): which rule results are
+clear enough to stand, and the model's verdict on the rest, recorded in the rule."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+from typing import Sequence
 
-from analysis.acts.model import ActsModel, SentenceContext, sentence_features
+import numpy as np
+
+from analysis.acts.context import SentenceContext
+from analysis.acts.meaning import K_NEAREST, MeaningModel, SentenceEncoder, decide, extra_features
 from analysis.acts.patterns import rx
-from analysis.acts.rules import leader_statement, rule_result
 from analysis.sentences import features
 from analysis.types import Act, RuleResult
 
-
-# ------------------------------------------------------------------ trained layer
-# Rules the model never overrides: a "?" question with an unmistakable form, and the
-# acts that carry more than question-ness (advice, takeover, leading questions, backchannels).
+# Clear rule results the model never changes: no words or a backchannel, an explicit
+# invitation to talk, and a "?" question with an unmistakable question form.
 _STRONG_QUESTION_FORMS = frozenset(
     {"wh_start", "invitation", "i_wonder", "aux_inversion", "polite_invitation", "elliptic_any",
      "yes_no_form_inviting_elaboration"}
 )
-_FLIPPABLE_STATEMENTS = frozenset({Act.STATEMENT, Act.REFLECTION, Act.INFORMATION})
 _FIXED_STATEMENT_RULES = frozenset({"empty", "acknowledgement", "backchannel_short_ack", "backchannel_continuer"})
-
-
-def is_strong_rule(text: str, act: Act, rule: str) -> bool:
-    """True when the trained layer may not change this rule result (see above)."""
-    if act in (Act.LEADING_QUESTION, Act.ADVICE, Act.TAKEOVER, Act.BACKCHANNEL):
-        return True
-    if rule in _FIXED_STATEMENT_RULES:
-        return True
-    if not act.is_question:
-        return False
-    base = rule.removeprefix("clause_")
-    if base in _ALWAYS_OPEN:  # "Tell me more", "Could you describe...": a question by form alone
-        return True
-    form = next((f for f in _STRONG_QUESTION_FORMS if base == f or base.startswith(f + "_")), None)
-    return form is not None and features(text).qmark
-
-
-def model_layer(ctx: SentenceContext, result: RuleResult, span: Any, model: ActsModel) -> RuleResult:
-    """The rule result, or the model's flip when it is confident and the rule allows it
-    (the flip keeps the rule result it replaced)."""
-    act, rule = ctx.act, ctx.rule
-    strong = is_strong_rule(ctx.text, act, rule)
-    may_open = act in _OPEN_CLOSED and open_flip_allowed(ctx.text, rule, strong)
-    may_flip = not strong and (
-        act.is_question and model.down is not None or act in _FLIPPABLE_STATEMENTS and model.up is not None
-    )
-    if not (may_open or may_flip):
-        return result
-    feats = sentence_features(ctx)
-    if not strong and act.is_question and model.down is not None:
-        p = model.down.prob(feats)
-        if p < model.q_low:
-            f = features(ctx.text)
-            new = rule_result(*leader_statement(f, span, ctx.prev_other), f)
-            return replace(new, probability=p, replaced=result)
-    if not strong and act in _FLIPPABLE_STATEMENTS and model.up is not None:
-        p = model.up.prob(feats)
-        if p > model.q_high:
-            po = model.open.prob(feats)
-            new_act = Act.OPEN_QUESTION if po >= 0.5 else Act.CLOSED_QUESTION
-            return RuleResult("model", new_act, None, p, po, result)
-    if may_open:
-        po = model.open.prob(feats)
-        if act is Act.CLOSED_QUESTION and po > model.open_high:
-            return RuleResult("model", Act.OPEN_QUESTION, result.evidence, po, replaced=result)
-        if act is Act.OPEN_QUESTION and po < model.open_low:
-            return RuleResult("model", Act.CLOSED_QUESTION, result.evidence, po, replaced=result)
-    return result
-
-
-_OPEN_CLOSED = (Act.OPEN_QUESTION, Act.CLOSED_QUESTION)
-# Explicit invitations to talk are open by definition (metrics.md): never made closed;
-# a yes/no inversion with "?" ("Did you...?", "Have you thought about X?") stays closed;
-# so does a question about a number, time or amount (metrics.md: "a specific fact").
+# Explicit invitations to talk are open by definition (metrics.md), and clear; a question
+# about a number, time or amount is closed (metrics.md: "a specific fact").
 _ALWAYS_OPEN = frozenset({"invitation", "invitation_inside", "polite_invitation"})
-
-
-# A number, time or amount ("How many...?", "What time...?") is a specific fact: closed.
 _SPECIFIC_FACT = rx(
     r"\b(?:how (?:many|much|long|often|old|far|soon|late|early|frequently)|"
     r"what (?:time|day|date|year|month|number|age|percentage))\b"
 )
 
 
-def open_flip_allowed(text: str, rule: str, strong: bool) -> bool:
-    """May the trained layer change open/closed for this question (spec forms stay put)?"""
-    base = rule.removeprefix("clause_")
-    if base in _ALWAYS_OPEN or (strong and base == "aux_inversion"):
+def is_clear_rule(text: str, act: Act, rule: str) -> bool:
+    """True when the rule's act stands whatever the trained layer thinks (see above)."""
+    if act is Act.BACKCHANNEL or rule in _FIXED_STATEMENT_RULES:
+        return True
+    if not act.is_question or act is Act.LEADING_QUESTION:
         return False
-    return not _SPECIFIC_FACT.search(features(text).norm)
+    base = rule.removeprefix("clause_")
+    if base in _ALWAYS_OPEN:
+        return True
+    form = next((f for f in _STRONG_QUESTION_FORMS if base == f or base.startswith(f + "_")), None)
+    return form is not None and features(text).qmark
+
+
+def needs_model(ctx: SentenceContext) -> bool:
+    """Does the trained layer decide this leader sentence? (Open/closed of a clear question
+    stayed with the rules: in grouped CV the model's flips there did not beat them.)"""
+    return not is_clear_rule(ctx.text, ctx.act, ctx.rule)
+
+
+def apply_meaning(
+    ctxs: Sequence[SentenceContext], results: Sequence[RuleResult], encoder: SentenceEncoder, model: MeaningModel
+) -> list[RuleResult]:
+    """The result for each context (and its rules' result) after the trained layer; one
+    encoder call for all. Clear rule results stand; the model's carry its probability,
+    the nearest prototypes' act and the rules' result they replace."""
+    out = list(results)
+    todo = [k for k, c in enumerate(ctxs) if needs_model(c)]
+    if not todo:
+        return out
+    emb = np.asarray(encoder([ctxs[k].text for k in todo]), dtype=np.float32)
+    x = np.hstack([emb, np.stack([extra_features(ctxs[k]) for k in todo])])
+    probs, near = model.probs(x), model.nearest(emb)
+    for k, p, (nearest, votes) in zip(todo, probs, near):
+        c = ctxs[k]
+        act, prob = decide(p, c, model)
+        if act is Act.OPEN_QUESTION and _SPECIFIC_FACT.search(features(c.text).norm):
+            act, prob = Act.CLOSED_QUESTION, float(p[0])  # a number or amount is a specific fact (metrics.md)
+        out[k] = RuleResult("model", act, None, prob, results[k], nearest, votes, K_NEAREST)
+    return out
+
+
+_OPEN_CLOSED = (Act.OPEN_QUESTION, Act.CLOSED_QUESTION)

@@ -39,7 +39,7 @@ BACKCHANNEL_WORDS = frozenset(
 
 # ------------------------------------------------------------------ question patterns
 WH_START = rx(
-    rf"^(?:{WH_CONTR}\b|{WH} (?!{PRON}\b|a\b|an\b)\w)"
+    rf"^(?:{WH_CONTR}\b|{WH} (?!{PRON}\b|a\b|an\b|knows\b)\w)"  # "who knows, maybe...": an idiom
 )
 # "when teens drink, ..." / "where she works": a subordinate clause, not a question,
 # unless an auxiliary follows within two words or the sentence ends in "?".
@@ -56,7 +56,9 @@ INVITATION = rx(
     r"talk me through|talk about|talk a (?:little|bit)|say (?:a (?:little|bit) |something )?more|repeat back|"
     r"describe|explain|elaborate|share (?:with me|more|a bit|a little)|give me an example|"
     r"give me a sense|fill me in|catch me up|remind me|help me (?:to )?understand|"
-    r"go on|keep going|let's (?:talk|hear|explore|look at)|"
+    r"go on|keep going|"
+    # "Let's talk about the Q3 pipeline." sets an agenda; about what/how or "your X" it invites
+    r"let's (?:talk|hear|explore|look at)(?: about)? (?=what|how|why|where|when|whether|if|you\b|your\b|more\b)|"
     r"let me hear|paint (?:me )?a picture)\b"
 )
 CURIOUS = rx(
@@ -74,7 +76,9 @@ ELLIPTIC_ANY = rx(
 )
 CONTINUER = rx(r"^(?:oh )?(?:yeah|yes|really|uh huh|mm hmm|mhm|hmm|is that so|is it|did you|do you)$")
 CURIOUS_CLOSED = rx(r"\b(?:wonder|wondering|curious) (?:if|whether)\b")
-ASK_PREFIX = rx(r"^(?:let me|can i|could i|may i|i want to|i'd like to|i wanted to) (?:just )?ask (?:you )?")
+ASK_PREFIX = rx(
+    r"^(?:let me|can i|could i|may i|i (?:just |really |also )?(?:want|wanted|would like|'d like) to) (?:just )?ask (?:you )?"
+)
 MID_WH_INVERSION = rx(
     rf"\b(?:{WH}(?: (?!{AUX}\b|{NEG_AUX}\b|{PRON}\b)\w+)?) (?:{AUX}|{NEG_AUX}) (?:{PRON}|your|my|his|her|their|our|the|this|that|"
     r"these|those|all|things|there|anything|everything|people)\b"
@@ -109,6 +113,13 @@ IMPERATIVE_HAVE = rx(r"^(?:have|do) (?:a|an|some|the) (?:good|great|nice|lovely|
 WH_ALONE = rx(rf"^(?:{WH}|how come|how so)$")
 WH_FINAL = rx(rf"\b({WH})$")  # "Acting out would be what?"
 QUANT_HOW = rx(r"^how (?:many|much|long|often|old|far|soon|late|early|big|frequently)\b")
+# "Which of those feels right, and why?": an open "why/how" after a choice opens it.
+OPEN_TAIL = rx(r"\b(?:and|or|but) (?:why|how)\b")
+# "Where are things right now?", "Where are you with the plan?": the state of things, not a place.
+STATE_WHERE = rx(
+    r"^where (?:are|is|do|does|did) (?:things|it|that|this|we|you|the team|your team|matters|everything)"
+    r"(?: \w+)? (?:right now|now|at|with|stand|currently|today|these days|going|heading)\b"
+)
 OPEN_WH = rx(
     r"^(?:what|how|why|what's|whats|how's|why's|what're|how're|what've|what'd|how'd|why'd|"
     r"what'll|how'll)\b"
@@ -144,7 +155,7 @@ LEADING_START = rx(
     r"you(?:'d| would) be (?:open|willing) to)\b"
 )
 LEADING_ANY = rx(
-    r"\b(?:why don't you|why not|why wouldn't you|wouldn't it be|wouldn't you|don't you think|"
+    r"\b(?:why don't you|why not(?= \w)|why wouldn't you|wouldn't it be|wouldn't you|don't you think|"
     r"do you not think|isn't it (?:better|easier|best)|what if you|what if we|"
     r"how about (?:you|we|trying|just|\w+ing)|what about (?:trying|just|\w+ing))\b"
 )
@@ -172,10 +183,15 @@ ADVICE_MODAL = rx(
     r"could always|may wish to|want to make sure)\b"
 )
 ADVICE_FRAME = rx(
-    r"\b(?:i(?:'d| would|'m going to| am going to|'m gonna| will|'ll| really| strongly| just)* "
+    r"\b(?:i(?:'d| would|'m going to| am going to|'m gonna| will|'ll| really| strongly| just| highly| definitely"
+    r"| do| also| truly)* "
     r"(?:suggest|recommend|advise|encourage|urge|propose)|my (?:suggestion|advice|recommendation)|"
     r"what i(?:'d| would) (?:do|suggest|recommend|like to recommend|like to suggest)|"
-    r"if i were you|i(?:'d| would) (?:like|want|love) you to|i want you to(?! know)|i need you to|"
+    r"if i were you|if i were in your (?:shoes|position)|if it were me|"
+    # what I would have others do in their place: "I'd have them use the tailored demo script"
+    r"i(?:'d| would) (?:probably |just |definitely |also )?(?:have|get|ask|tell|make) "
+    r"(?:them|him|her|the team|your team|everyone|people) (?:to )?(?!be\b)\w+|"
+    r"i(?:'d| would) (?:like|want|love) you to|i want you to(?! know)|i need you to|"
     r"we (?:strongly )?(?:recommend|suggest|advise)|i (?:really )?hope you(?:'ll| will| can| consider| really| think)|"
     r"it(?:'s| is|'d be| would be| might be| may be) (?:really |very |probably )?"
     r"(?:a good idea|best|better|important|essential|wise|helpful) "
@@ -200,7 +216,9 @@ IMPERATIVE_VERBS = frozenset(
     "prioritise decide commit pause breathe do don't".split()
 )
 NOT_IMPERATIVE = rx(
-    r"^(?:tell me|tell us|let me|let's|see you|take care|have a (?:good|great|nice)|"
+    r"^(?:tell me|tell us|let me|let's|see you|take care|have a (?:good|great|nice|lovely|wonderful)|"
+    # closing wishes are not advice: "Enjoy your day!", "Stay strong!"
+    r"enjoy (?:your|the)|stay (?:strong|safe|positive|well|healthy)|good luck|keep (?:safe|well|strong)|"
     r"thank|excuse|bless|welcome|imagine|guess|hope|mind you|say|do you|does|be right|"
     r"talk to you|look forward|have you|let us know|let me know|let's see|go ahead and tell)\b"
 )

@@ -18,7 +18,7 @@ from analysis.acts.patterns import (
     END_CHECK, EVALUATIVE, EXPLICIT_ADVICE, HOW_DEGREE, IMPERATIVE_HAVE, IMPERATIVE_VERBS,
     INFORMATION, INVERSION_START, INVERTING_AUX, INVITATION, LEADING_ANY, LEADING_START,
     MID_INVERSION, MID_INVITATION, MID_WH_CONTR, MID_WH_INVERSION, NOT_IMPERATIVE, NOT_SUMMARY,
-    OPEN_QUOTE, OPEN_WH, POLITE_OPEN, PROCESS_VERBS, QUANT_HOW, REFLECTION_FRAME, SKIP_HEAD, STOP,
+    OPEN_QUOTE, OPEN_TAIL, OPEN_WH, POLITE_OPEN, PROCESS_VERBS, QUANT_HOW, REFLECTION_FRAME, SKIP_HEAD, STATE_WHERE, STOP,
     TAG_END, TAG_WORDS, TAKEOVER, TRAILING_OR, WH, WH_ALONE, WH_FINAL, WH_PRON_START, WH_START,
     WH_SUBORDINATE, WH_WORDS, WONDER_ANY, YOU_DECLARATIVE,
 )
@@ -164,6 +164,8 @@ def _question_form(f: TextFeatures) -> tuple[str, str] | None:
     """(name of the surface form that makes this a question, the clause it starts), or None."""
     core = ASK_PREFIX.sub("", f.core)
     form = _start_form(core)
+    if form is None and core != f.core and re.match(rf"^{WH}\b", core):
+        form = "wh_start"  # "I wanted to ask you how it helps": an announced (indirect) question
     if form is not None:
         return form, core
     inside = _question_inside(f, core)
@@ -242,7 +244,7 @@ def _open_or_closed(f: TextFeatures, form: str, clause: str) -> tuple[Act, str]:
         wh = clause if base == "wh_start" else _wh_clause(clause)
         if QUANT_HOW.match(wh) or CLOSED_WHAT.match(wh) or HOW_DEGREE.match(wh):
             return Act.CLOSED_QUESTION, form + "_specific"
-        if OPEN_WH.match(wh):
+        if OPEN_WH.match(wh) or OPEN_TAIL.search(clause) or STATE_WHERE.match(wh):
             return Act.OPEN_QUESTION, form + "_open"
         return Act.CLOSED_QUESTION, form + "_fact"
     if POLITE_OPEN.match(clause):

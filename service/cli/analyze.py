@@ -121,7 +121,7 @@ def analyze_one(path: Path, job: RunSetup) -> ScoreResult:
         raise InputError(f"{path}: is a directory, expected a transcript or recording file")
     transcript, hint = _load_input(path, job.models)
     choice = LeaderChoice(job.choice.leader, hint)
-    return score(transcript, choice, job.names, job.rubric, job.models.nlp())
+    return score(transcript, choice, job.names, job.rubric, job.models.nlp(), job.models.encoder())
 
 
 def write_outputs(result: ScoreResult, json_out: Path | None, html_out: Path | None) -> None:

@@ -86,7 +86,8 @@ class JobExecutor:
                 transcript = transcript_from_dict(s.transcript_json)
             choice = LeaderChoice(s.leader_hint, s.transcript_hint)
             names, rubric_id = PeopleNames(_name(db, s.leader_id), _name(db, s.coachee_id)), s.rubric
-        result = score(transcript, choice, names, self._rubric(rubric_id), self.models.nlp())
+        result = score(transcript, choice, names, self._rubric(rubric_id), self.models.nlp(),
+                       self.models.encoder())
         progress.hook("analyze", 1, 1)
         progress.finish_stage()
         return result

@@ -2,7 +2,7 @@
 web app) uses and nothing else:
 
     transcribe(audio, options, models, hook) -> Transcript        (audio.py)
-    score(transcript, choice, names, rubric, nlp) -> ScoreResult  (scoring.py)
+    score(transcript, choice, names, rubric, nlp, encoder) -> ScoreResult  (scoring.py)
 
 ``models`` is a ModelSet (model_set.py): the real models, or scripted fakes at the model
 seam for tests. Job bookkeeping (queue, progress, storage) lives in ``service.jobs``.

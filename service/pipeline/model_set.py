@@ -18,7 +18,7 @@ from service.settings import Settings
 @dataclass(frozen=True)
 class ModelSet:
     """``asr``/``diarizer_factory`` None mean the real models; ``use_nlp`` False scores
-    with the regex sentence rules only (no spaCy)."""
+    with the regex sentence rules only (no spaCy, no sentence encoder)."""
 
     config: ModelConfig
     asr: ASR | None = None
@@ -33,6 +33,15 @@ class ModelSet:
         from models.nlp import load_nlp
 
         return load_nlp(self.config.spacy_model)
+
+    def encoder(self) -> Any | None:
+        """The sentence encoder for the acts' trained layer (one per process; the model loads
+        on first use), or None when ``use_nlp`` is off: the rules alone judge the acts."""
+        if not self.use_nlp:
+            return None
+        from models.embeddings import load_encoder
+
+        return load_encoder()
 
 
 def fake_models(config: ModelConfig, script: ScriptedConversation | None = None) -> ModelSet:

@@ -1,5 +1,5 @@
 """The scoring half of coachscore, one function for every caller (CLI, job worker, web app):
-``score(transcript, choice, names, rubric, nlp) -> ScoreResult``.
+``score(transcript, choice, names, rubric, nlp, encoder) -> ScoreResult``.
 
 roles (the leader choice, else inferred) -> people's names on the leader/coachee speakers
 -> ``analysis.analyze`` with the rubric -> the JSON scorecard and the HTML page. The worker
@@ -78,16 +78,19 @@ class ScoreResult:
 
 
 def score(
-    transcript: Transcript, choice: LeaderChoice, names: PeopleNames, rubric: Rubric, nlp: Any | None
+    transcript: Transcript, choice: LeaderChoice, names: PeopleNames, rubric: Rubric, nlp: Any | None,
+    encoder: Any | None = None,
 ) -> ScoreResult:
     """Score the leader's coaching in ``transcript``; ``nlp`` is the spaCy pipeline (None:
-    regex sentence rules only). Raises RolesError when ``choice`` names nobody."""
+    regex sentence rules only), ``encoder`` the sentence encoder of the acts' trained layer
+    (None: the rules alone judge the acts, and the scorecard says so). Raises RolesError
+    when ``choice`` names nobody."""
     from analysis import analyze
     from analysis.scorecard import scorecard_to_dict
     from service.render import render_scorecard_html
 
     named, roles = resolve_with_names(transcript, choice, names)
-    sc = analyze(named, roles, rubric=rubric, nlp=nlp)
+    sc = analyze(named, roles, rubric=rubric, nlp=nlp, encoder=encoder)
     return ScoreResult(sc, scorecard_to_dict(sc), render_scorecard_html(sc))
 
 
