@@ -65,3 +65,13 @@ def test_eval_takes_single_speaker_clips_with_text_and_normalises_plainly(tmp_pa
 
 def test_lowest_and_median_of_repeats():
     assert bench.lowest_and_median([3.0, 1.0, 2.0]) == (1.0, 2.0)
+
+
+def test_meeting_proxies_count_covered_speech_and_words_outside_it(tmp_path):
+    from analysis.types import Word
+
+    item = eval_asr.Item(eval_asr.MEET, "m", tmp_path / "m.wav", "", ((0.0, 1.0), (2.0, 3.0)))
+    words = [Word("in", 0.1, 0.9), Word("edge", 3.1, 3.2), Word("made-up", 5.0, 5.2)]
+    covered, outside = eval_asr.speech_proxies([item], [words], [6.0])
+    assert abs(covered - 0.8 / 2.0) < 0.01  # 0.8 s of the 2 s of speech
+    assert outside == 1 / 3  # "edge" is within the slack; "made-up" is not
