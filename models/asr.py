@@ -32,6 +32,7 @@ STAGE = "transcribe"
 PIECE_S = 300.0  # seconds of audio per faster-whisper call
 CUT_SEARCH_S = 20.0  # look this far either side of a nominal cut for a quiet spot
 CUT_FRAME_S = 0.2
+ASR_SEED = 0  # seed of CTranslate2's sampling for the temperature fallback
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,12 @@ class WhisperASR:
         )
 
     def transcribe(self, audio: Audio, hook: ProgressHook = no_progress) -> AsrResult:
-        """Transcribe the mono mixdown; hook("transcribe", done_s, total_s) per segment."""
+        """Transcribe the mono mixdown; hook("transcribe", done_s, total_s) per segment.
+        Deterministic: the sampling that Whisper's temperature fallback uses is seeded."""
+        import ctranslate2
+
         model = _load(self.resolved, self.config)
+        ctranslate2.set_random_seed(ASR_SEED)  # same recording, same words (fallback samples)
         mono, total = audio.mono(), audio.duration_s
         language = self._language(model)
         hook(STAGE, 0.0, total)

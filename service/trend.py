@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping, Sequence
 
+from analysis.rescue import rate_per_10_min
+
 CHART_W, CHART_H, PAD = 640, 240, 36
 
 
@@ -30,9 +32,10 @@ def _mean(xs: Sequence[float]) -> float | None:
 
 
 def _per_10_min(count: int | None, duration_s: float | None) -> float | None:
+    """The scorecard's rescue rate (shrunk toward none on short recordings), rounded."""
     if count is None or not duration_s:
         return None
-    return round(count * 600.0 / duration_s, 3)
+    return round(rate_per_10_min(count, duration_s), 3)
 
 
 def _months(first: datetime, last: datetime) -> list[str]:
@@ -62,7 +65,7 @@ def compute_trend(leader: Mapping[str, str], items: Sequence[TrendInput]) -> dic
     return {
         "leader": dict(leader), "sessions": len(items), "months": months, "points": points,
         "rescues_per_session": _mean([float(r) for r in rescues]),
-        "rescues_per_10_min": round(sum(rescues) * 600.0 / seconds, 3) if seconds else None,
+        "rescues_per_10_min": _per_10_min(sum(rescues), seconds),
     }
 
 

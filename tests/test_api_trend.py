@@ -23,9 +23,9 @@ def test_compute_trend_fills_empty_months_and_averages():
     assert t["months"][0]["overall_mean"] == 60.0 and t["months"][0]["dimensions_mean"] == {"q": 50.0}
     assert t["months"][1]["overall_mean"] is None
     assert [p["session_id"] for p in t["points"]] == ["s1", "s2", "s3"]
-    assert t["points"][0]["rescues_per_10_min"] == 1.0
+    assert t["points"][0]["rescues_per_10_min"] == 0.667  # the scorecard's rate: 10 * 2 / (20 min + 10)
     assert t["rescues_per_session"] == 1.0
-    assert t["rescues_per_10_min"] == 0.75  # 3 rescues in 2400 s
+    assert t["rescues_per_10_min"] == 0.6  # 3 rescues in 40 min, same prior: 10 * 3 / (40 + 10)
 
 
 def test_trend_across_year_boundary():
