@@ -104,7 +104,7 @@ REGISTRY: tuple[MetricSpec, ...] = (
     MetricSpec("longest_coachee_story_s", "Longest coachee story", "s", HIGHER, _monologues),
     MetricSpec("interruptions", "Interruptions", "count", LOWER, _interruptions),
     MetricSpec("rescue_count", "Rescue moments", "count", LOWER, _rescues),
-    MetricSpec("rescues_per_10_min", "Rescues per 10 minutes", "per_10_min", LOWER, _rescues),
+    MetricSpec("rescues_per_10_min", "Rescue rate", "per_10_min", LOWER, _rescues),
     MetricSpec("first_rescue_at_s", "First rescue at", "s", None, _rescues),
     MetricSpec("grow_stages_covered", "GROW stages covered", "count", HIGHER, _grow, most=4),
 )

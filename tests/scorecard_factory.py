@@ -143,7 +143,7 @@ def _metrics(sents: tuple[Sentence, ...]) -> tuple[Metric, ...]:
                (ev(sents[19], "re-asked before Marcus answered"),)),
         Metric("stacked_questions", "Stacked questions", 1, "count", "none"),
         Metric("rescue_count", "Rescue moments", 2, "count", "none"),
-        Metric("rescues_per_10_min", "Rescues per 10 minutes", 4.1, "per_10_min", "none"),
+        Metric("rescues_per_10_min", "Rescue rate", 4.1, "per_10_min", "none"),
         Metric("first_rescue_at_s", "First rescue", sents[15].start, "s", ""),
         Metric("interruptions", "Interruptions", 1, "count", "none"),
         Metric("longest_leader_monologue_s", "Longest leader monologue", 7.9, "s", "60 s or less"),

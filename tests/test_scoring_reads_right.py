@@ -86,7 +86,7 @@ def test_one_rescue_in_82_seconds_does_not_score_zero():
     assert sc.metric("rescue_count").value == 1 and rate.value < 1.0
     assert "1 in 1:22 min" in rate.detail
     rescue = next(d for d in sc.score.dimensions if d.key == "rescue_avoidance")
-    assert rescue.explanation.startswith("Rescues per 10 minutes 0.9 per 10 min (target none): 78/100")
+    assert rescue.explanation.startswith("Rescue rate 0.9 per 10 min (target none): 78/100")
 
 
 def test_focus_and_redo_talk_about_the_same_moment_at_the_same_time():
