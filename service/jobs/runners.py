@@ -25,7 +25,7 @@ log = logging.getLogger("coachscore.jobs")
 
 class JobRunner(Protocol):
     def start(self, settings: Settings) -> None: ...
-    def notify(self) -> None: ...
+    def notify(self, session_id: str | None = None) -> None: ...
     def problem(self) -> str | None: ...
     def stop(self) -> None: ...
 
@@ -36,7 +36,7 @@ class NullRunner:
     def start(self, settings: Settings) -> None:
         pass
 
-    def notify(self) -> None:
+    def notify(self, session_id: str | None = None) -> None:
         pass
 
     def problem(self) -> str | None:
@@ -58,7 +58,7 @@ class InlineRunner:
     def start(self, settings: Settings) -> None:
         self.worker = Worker(settings, self.models or models_for(settings), webhook_post=self.post)
 
-    def notify(self) -> None:
+    def notify(self, session_id: str | None = None) -> None:
         pass
 
     def problem(self) -> str | None:
@@ -112,7 +112,7 @@ class ProcessRunner:
         self._proc.start()
         log.info("started worker process pid %s", self._proc.pid)
 
-    def notify(self) -> None:
+    def notify(self, session_id: str | None = None) -> None:
         """Nothing to do: the worker polls the database."""
 
     def problem(self) -> str | None:
