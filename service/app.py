@@ -79,7 +79,6 @@ def open_context(settings: Settings, runner: JobRunner | None = None) -> AppCont
     """Database (migrated if configured), storage and share key for one app."""
     from service.api.deps import AppContext
     from service.db import make_engine, make_sessionmaker, upgrade
-    from service.jobs import NullRunner, ProcessRunner
     from service.ratelimit import RateLimiter
     from service.storage import Storage
 
@@ -93,11 +92,22 @@ def open_context(settings: Settings, runner: JobRunner | None = None) -> AppCont
     if removed:
         log.info("removed %d partial upload(s) left in %s by an earlier crash", removed, storage.root / "tmp")
     if runner is None:
-        runner = ProcessRunner() if settings.embedded_worker else NullRunner()
+        runner = _default_runner(settings)
     return AppContext(
         settings, engine, make_sessionmaker(engine), storage, runner, share_key(settings),
         RateLimiter(settings.rate_limit_per_minute),
     )
+
+
+def _default_runner(settings: Settings) -> JobRunner:
+    """Celery publisher with ``queue=celery``; else the supervised worker process, or none."""
+    from service.jobs import NullRunner, ProcessRunner
+
+    if settings.queue == "celery":
+        from service.jobs.distributed import CeleryRunner
+
+        return CeleryRunner()
+    return ProcessRunner() if settings.embedded_worker else NullRunner()
 
 
 def share_key(settings: Settings) -> bytes:

@@ -62,9 +62,23 @@ class Settings(BaseSettings):
     fake_model_delay_s: float = Field(
         0.0, ge=0, description="With model_backend=fake: seconds each fake model stage takes."
     )
+    queue: Literal["database", "celery"] = Field(
+        "database", description="database: `serve` runs its own worker (one machine); celery: jobs "
+        "go to `coachscore worker` processes through the broker (many machines)."
+    )
+    broker_url: str = Field(
+        "amqp://guest:guest@127.0.0.1:5672//", description="Celery broker (RabbitMQ amqp:// or Redis redis://)."
+    )
+    celery_queue_prefix: str = Field(
+        "", description="Prefix of the Celery queue names (several deployments on one broker)."
+    )
     job_max_attempts: int = Field(2, ge=1, description="Tries per job when a worker dies mid-job.")
     job_lease_s: float = Field(60.0, gt=0, description="A running job without heartbeat this long is stale.")
     job_poll_s: float = Field(0.5, gt=0, description="Worker poll interval for new jobs, seconds.")
+    worker_heartbeat_timeout_s: float = Field(
+        30.0, gt=0, description="The embedded worker process counts as hung when it has not "
+        "reported for this long, seconds: /readyz answers 503 and the server restarts it."
+    )
     public_base_url: str = Field("http://127.0.0.1:8000", description="Base of URLs handed to clients.")
     share_secret: str | None = Field(
         None, description="Key signing share links; default a random one kept in DATA_DIR/share.key."

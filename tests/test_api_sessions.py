@@ -544,7 +544,9 @@ def test_readyz_is_503_when_the_database_is_not_migrated(tmp_path):
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'empty.db'}", auto_migrate=False)
     with TestClient(create_app(settings, runner=NullRunner())) as client:
         r = client.get("/readyz")
-        assert r.status_code == 503 and r.json() == {"status": "unavailable", "checks": {"database": False, "storage": True}}
+        assert r.status_code == 503 and r.json() == {
+            "status": "unavailable", "checks": {"database": False, "storage": True, "worker": True},
+            "reasons": ["the database cannot be reached or is not migrated (run `coachscore db upgrade`)"]}
         assert client.get("/healthz").status_code == 200
 
 

@@ -1,4 +1,5 @@
-"""Liveness (/healthz: the process answers) and readiness (/readyz: DB at head, storage writable)."""
+"""Liveness (/healthz: the process answers) and readiness (/readyz: DB at head, storage
+writable, and - when the server runs its own worker - that worker alive and reporting)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,20 @@ def healthz() -> dict:
 @router.get("/readyz")
 def readyz(ctx: Ctx) -> JSONResponse:
     checks = {"database": _db_ok(ctx), "storage": _storage_ok(ctx)}
-    ok = all(checks.values())
-    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+    reasons = [_FAILED[name] for name, ok in checks.items() if not ok]
+    worker_problem = ctx.runner.problem()
+    checks["worker"] = worker_problem is None
+    if worker_problem:
+        reasons.append(worker_problem)
+    ok = not reasons
+    body = {"status": "ok" if ok else "unavailable", "checks": checks, "reasons": reasons}
+    return JSONResponse(body, status_code=200 if ok else 503)
+
+
+_FAILED = {
+    "database": "the database cannot be reached or is not migrated (run `coachscore db upgrade`)",
+    "storage": "recording storage is not writable",
+}
 
 
 def _db_ok(ctx: AppContext) -> bool:

@@ -109,7 +109,7 @@ def _new_session(ctx: AppContext, db: Session, caller: Principal, f: UploadField
 def _insert(ctx: AppContext, caller: Principal, key: str | None, fp: str, build) -> tuple[CoachingSession, bool]:
     s, replay = insert_once(ctx.factory, caller, key, fp, build)
     if not replay:
-        ctx.runner.notify()
+        ctx.runner.notify(s.id)
     return s, replay
 
 
@@ -351,7 +351,7 @@ def patch_session(session_id: str, body: SessionPatch, ctx: Ctx, db: Db, caller:
         response.status_code = 202
     db.commit()
     if rescore:
-        ctx.runner.notify()
+        ctx.runner.notify(s.id)
     return out(db, ctx, s)
 
 

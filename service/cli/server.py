@@ -21,6 +21,7 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
     app.command("serve")(serve)
     app.command("worker")(worker)
+    app.command("beat")(beat)
     app.add_typer(admin, name="admin")
     app.add_typer(dbcli, name="db")
 
@@ -47,8 +48,12 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
 
 
-def worker(concurrency: int = typer.Option(0, help="Jobs at once (0 = settings.worker_concurrency).")) -> None:
-    """Run a job worker in the foreground (for deployments with `serve --no-worker`)."""
+def worker(
+    concurrency: int = typer.Option(0, help="Jobs at once (0 = settings.worker_concurrency)."),
+    queues: str = typer.Option("transcribe,analyze", help="With COACHSCORE_QUEUE=celery: the queues to consume."),
+) -> None:
+    """Run a job worker in the foreground (for `serve --no-worker`, or a Celery worker with
+    COACHSCORE_QUEUE=celery)."""
     from service.db import make_engine, upgrade
     from service.jobs import worker_process_main
     from service.settings import get_settings
@@ -59,7 +64,26 @@ def worker(concurrency: int = typer.Option(0, help="Jobs at once (0 = settings.w
     if settings.auto_migrate:
         url = settings.resolved_database_url()
         upgrade(url, make_engine(url))
-    worker_process_main(settings, None)
+    if settings.queue != "celery":
+        worker_process_main(settings, None)
+        return
+    from service.jobs.distributed import worker_main
+
+    try:
+        worker_main(settings, [q.strip() for q in queues.split(",") if q.strip()], settings.worker_concurrency)
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+
+
+def beat() -> None:
+    """Run Celery beat (COACHSCORE_QUEUE=celery): the stuck-job sweeper and retention purge."""
+    from service.jobs.distributed import beat_main
+    from service.settings import get_settings
+
+    settings = get_settings()
+    settings.resolved_data_dir().mkdir(parents=True, exist_ok=True)
+    beat_main(settings, str(settings.resolved_data_dir()))
 
 
 @admin.command("create-org")

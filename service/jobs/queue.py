@@ -34,15 +34,22 @@ def claim(factory: sessionmaker, worker_id: str) -> str | None:
             job_id = db.scalar(select(Job.id).where(Job.status == "queued").order_by(Job.created_at).limit(1))
             if job_id is None:
                 return None
-            res = db.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.status == "queued")
-                .values(status="running", claimed_by=worker_id, heartbeat_at=utcnow(), attempts=Job.attempts + 1)
-            )
-            db.commit()
-            if res.rowcount == 1:
-                return job_id
+        if claim_job(factory, job_id, worker_id):
+            return job_id
     return None
+
+
+def claim_job(factory: sessionmaker, job_id: str, worker_id: str) -> bool:
+    """Mark job ``job_id`` running for ``worker_id`` if it is still queued (one conditional
+    UPDATE: of two workers racing for it, exactly one gets True); counts the attempt."""
+    with factory() as db:
+        res = db.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == "queued")
+            .values(status="running", claimed_by=worker_id, heartbeat_at=utcnow(), attempts=Job.attempts + 1)
+        )
+        db.commit()
+        return res.rowcount == 1
 
 
 def heartbeat(factory: sessionmaker, job_ids: list[str]) -> None:

@@ -10,6 +10,7 @@ import secrets
 import socket
 import threading
 import time
+from typing import Callable
 
 from service import webhooks
 from service.db import make_engine, make_sessionmaker
@@ -48,8 +49,9 @@ class Worker:
             count += 1
         return count
 
-    def run_forever(self, stop: threading.Event) -> None:
-        """Poll and run jobs on ``worker_concurrency`` threads until ``stop`` is set."""
+    def run_forever(self, stop: threading.Event, on_tick: Callable[[], None] | None = None) -> None:
+        """Poll and run jobs on ``worker_concurrency`` threads until ``stop`` is set;
+        ``on_tick`` is called every few seconds while the loop is alive (a heartbeat)."""
         self.recover_stale()
         threads = [
             threading.Thread(target=self._loop, args=(stop,), name=f"job-{i}", daemon=True)
@@ -59,6 +61,8 @@ class Worker:
             t.start()
         last_recover = time.monotonic()
         while not stop.is_set():
+            if on_tick is not None:
+                on_tick()
             self._check_parent()
             queue.heartbeat(self.factory, self._held())
             self.webhooks.deliver_due(self.factory)
