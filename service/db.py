@@ -154,6 +154,10 @@ class CoachingSession(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # a private session (self-review) is seen by its leader only (web access, issue 10)
     private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # the uploader's confirmation that everyone recorded agreed to recording and analysis (web upload)
+    consent_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL",
+                                                              name="fk_sessions_consent_by"), nullable=True)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Job(Base):
