@@ -16,6 +16,7 @@ def install_web(app: Any, settings: Any) -> None:
     from service.ratelimit import RateLimiter
     from service.web.negotiate import install_html_errors
     from service.web.routes import router
+    from service.web.listing import router as list_router
     from service.web.upload import router as upload_router
     from service.web.templating import HERE, STATIC_URL
 
@@ -23,4 +24,5 @@ def install_web(app: Any, settings: Any) -> None:
     app.mount(STATIC_URL, StaticFiles(directory=str(HERE / "static")), name="web-static")
     app.include_router(router)
     app.include_router(upload_router)
+    app.include_router(list_router)
     install_html_errors(app)
