@@ -86,3 +86,12 @@ def test_a_session_still_scoring_goes_to_its_progress_page(world):
     sid = world.session(acme, vera, html=None)
     r = world.signed_in("vera@acme.test").get(f"/sessions/{sid}", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/sessions/{sid}/progress"
+
+
+def test_the_api_scorecard_link_opened_in_a_browser_uses_the_sign_in_cookie(api, scored):
+    browser, sid = scored
+    r = browser.get(f"/v1/sessions/{sid}/scorecard.html", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/sessions/{sid}/scorecard.html"
+    assert "Coaching scorecard" in browser.get(f"/v1/sessions/{sid}/scorecard.html").text
+    curl = api.client.get(f"/v1/sessions/{sid}/scorecard.html", headers={"Accept": "*/*"})
+    assert curl.status_code == 401 and curl.json()["error"]["code"]  # API clients keep their JSON
