@@ -123,6 +123,14 @@ def test_upload_watch_progress_and_play_from_a_moment(browser, server, width):
         text = stamp.inner_text().strip()
         minutes, secs = text.split(":")
         _played_from(page, int(minutes) * 60 + int(secs))
+        page.get_by_role("button", name="Use the playing time").click()
+        assert page.get_by_label("At").input_value() == text  # the paused player's time
+        page.get_by_label("Comment", exact=True).fill(f"Ask before advising here ({width} px).")
+        page.get_by_role("button", name="Add comment").click()
+        page.wait_for_load_state()
+        added = page.locator("ol.comment-list > li").last
+        assert f"Ask before advising here ({width} px)." in added.inner_text() and text in added.inner_text()
+        _shot(page, "session-commented", width)
         page.goto(f"{server}/sessions?leader=vera")
         assert page.locator("li.session").count() >= 1 and "Done" in page.locator("li.session").first.inner_text()
         _shot(page, "sessions", width)

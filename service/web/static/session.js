@@ -55,3 +55,16 @@
   }
   if (frame) { frame.addEventListener("load", tryEnhance); tryEnhance(); }
 })();
+(function () {
+  "use strict";
+  var player = document.getElementById("player");
+  var use = document.getElementById("use-now");
+  var at = document.getElementById("comment-at");
+  if (!player || !use || !at) { return; }
+  use.hidden = false;
+  use.addEventListener("click", function () {
+    var t = Math.floor(player.currentTime);
+    at.value = Math.floor(t / 60) + ":" + String(t % 60).padStart(2, "0");
+    document.getElementById("comment-body").focus();
+  });
+})();
