@@ -17,6 +17,7 @@ def install_web(app: Any, settings: Any) -> None:
     from service.web.negotiate import install_html_errors
     from service.web.routes import router
     from service.web.comments import router as comments_router
+    from service.web.corrections import router as corrections_router
     from service.web.listing import router as list_router
     from service.web.session_page import router as session_router
     from service.web.upload import router as upload_router
@@ -29,4 +30,5 @@ def install_web(app: Any, settings: Any) -> None:
     app.include_router(list_router)
     app.include_router(session_router)
     app.include_router(comments_router)
+    app.include_router(corrections_router)
     install_html_errors(app)

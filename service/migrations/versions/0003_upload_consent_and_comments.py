@@ -1,4 +1,4 @@
-"""web upload consent (sessions.consent_by/at: who confirmed everyone agreed, and when); comments
+"""web upload consent (sessions.consent_by/at: who confirmed everyone agreed, and when); comments; corrections (audit trail)
 
 Revision ID: 0003
 Revises: 0002
@@ -41,7 +41,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_comments_session_id'), ['session_id'], unique=False)
 
 
+    op.create_table('corrections',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('org_id', sa.String(length=40), nullable=False),
+    sa.Column('session_id', sa.String(length=40), nullable=False),
+    sa.Column('user_id', sa.String(length=40), nullable=True),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('before', sa.JSON(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['orgs.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['session_id'], ['sessions.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('corrections', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_corrections_session_id'), ['session_id'], unique=False)
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('corrections', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_corrections_session_id'))
+    op.drop_table('corrections')
     with op.batch_alter_table('comments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_comments_session_id'))
     op.drop_table('comments')
