@@ -6,14 +6,10 @@ sessions list. Screenshots at 1280 and 375 px go to test-artifacts/."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from test_html_browser import ARTIFACTS, browser  # noqa: F401  (browser: a fixture)
-from test_web_browser import PASSWORD, ROOT, _check_page, _free_port, _wait_ready
+from test_web_browser import PASSWORD, ROOT, _check_page, running_server
 
 pytestmark = pytest.mark.browser
 SAMPLE = ROOT / "samples" / "coaching_1on1.wav"
@@ -42,23 +38,9 @@ def _seed(home) -> None:
 def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("flowhome")
     _seed(home)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COACHSCORE_HOME": str(home), "COACHSCORE_PUBLIC_BASE_URL": base,
-           "COACHSCORE_MODEL_BACKEND": "fake", "COACHSCORE_FAKE_MODEL_DELAY_S": "0.5", "COACHSCORE_JOB_POLL_S": "0.2"}
-    env.pop("COACHSCORE_DATABASE_URL", None)
-    log = open(home / "server.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        _wait_ready(base, proc, home / "server.log")
+    with running_server(home, COACHSCORE_MODEL_BACKEND="fake", COACHSCORE_FAKE_MODEL_DELAY_S="0.5",
+                        COACHSCORE_JOB_POLL_S="0.2") as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 def _signed_in(browser, server: str, width: int):

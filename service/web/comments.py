@@ -59,20 +59,27 @@ def sentence_at(card: dict | None, at_s: float | None) -> int | None:
     return started[-1] if started else None
 
 
+def with_authors(db: Session, model, user_column, session_id: str) -> list[tuple]:
+    """(row, author's name) for ``model``'s rows of the session, oldest first; the author is the
+    user in ``user_column``, named by their person, else their email."""
+    rows = db.execute(
+        select(model, Person.name, User.email).outerjoin(User, User.id == user_column)
+        .outerjoin(Person, Person.id == User.person_id)
+        .where(model.session_id == session_id).order_by(model.created_at, model.id)
+    ).all()
+    return [(row, name or email or "A former user") for row, name, email in rows]
+
+
 def thread(db: Session, session_id: str) -> list[Shown]:
     """The session's comments in time order (untimed last), each with its replies, oldest first."""
-    rows = db.execute(
-        select(Comment, Person.name, User.email).outerjoin(User, User.id == Comment.author_id)
-        .outerjoin(Person, Person.id == User.person_id)
-        .where(Comment.session_id == session_id).order_by(Comment.created_at, Comment.id)
-    ).all()
-    who = {c.id: name or email or "A former user" for c, name, email in rows}
+    rows = with_authors(db, Comment, Comment.author_id, session_id)
+    who = {c.id: name for c, name in rows}
     replies: dict[str, list[Shown]] = {}
-    for c, _, _ in rows:
+    for c, _ in rows:
         if c.parent_id:
             replies.setdefault(c.parent_id, []).append(Shown(c.id, who[c.id], c.at_s, c.body, c.created_at))
     top = [Shown(c.id, who[c.id], c.at_s, c.body, c.created_at, tuple(replies.get(c.id, ())))
-           for c, _, _ in rows if not c.parent_id]
+           for c, _ in rows if not c.parent_id]
     return sorted(top, key=lambda s: (s.at_s is None, s.at_s or 0.0))
 
 

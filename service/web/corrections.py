@@ -11,14 +11,14 @@ from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api.schemas import SessionPatch
 from service.api.sessions import patch_session
 from service.auth import Principal
-from service.db import Correction, Person, User, new_id
+from service.db import Correction, new_id
 from service.web.access import visible_session
+from service.web.comments import with_authors
 from service.web.routes import Ctx, Db, Form, Web, _viewer
 from service.web.templating import redirect
 
@@ -35,13 +35,8 @@ class ShownCorrection:
 
 def history(db: Session, session_id: str) -> list[ShownCorrection]:
     """The session's corrections, oldest first, with the reviewer's name."""
-    rows = db.execute(
-        select(Correction, Person.name, User.email).outerjoin(User, User.id == Correction.user_id)
-        .outerjoin(Person, Person.id == User.person_id)
-        .where(Correction.session_id == session_id).order_by(Correction.created_at, Correction.id)
-    ).all()
-    return [ShownCorrection(KINDS.get(c.kind, c.kind), name or email or "A former user", c.created_at)
-            for c, name, email in rows]
+    return [ShownCorrection(KINDS.get(c.kind, c.kind), name, c.created_at)
+            for c, name in with_authors(db, Correction, Correction.user_id, session_id)]
 
 
 @router.post("/sessions/{session_id}/swap-roles")
