@@ -82,6 +82,15 @@ def _played_from(page, seconds: float) -> None:
                            timeout=10_000)
 
 
+def _swap_roles(page, url: str) -> None:
+    """Correct the roles: the session re-scores, the page opens again with the audit entry."""
+    before = page.locator("h1 + p.meta").inner_text()
+    page.get_by_role("button", name="Swap leader and coachee").click()
+    page.wait_for_url(url, timeout=60_000)
+    assert "Leader and coachee swapped by Vera Okafor" in page.locator("ul.corrections").inner_text()
+    assert page.locator("h1 + p.meta").inner_text() != before  # the score changed
+
+
 @pytest.mark.parametrize("width", [1280, 375])
 def test_upload_watch_progress_and_play_from_a_moment(browser, server, width):
     ARTIFACTS.mkdir(exist_ok=True)
@@ -113,6 +122,8 @@ def test_upload_watch_progress_and_play_from_a_moment(browser, server, width):
         added = page.locator("ol.comment-list > li").last
         assert f"Ask before advising here ({width} px)." in added.inner_text() and text in added.inner_text()
         _shot(page, "session-commented", width)
+        if width == 1280:
+            _swap_roles(page, url)
         page.goto(f"{server}/sessions?leader=vera")
         assert page.locator("li.session").count() >= 1 and "Done" in page.locator("li.session").first.inner_text()
         _shot(page, "sessions", width)
