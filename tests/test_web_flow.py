@@ -130,3 +130,21 @@ def test_upload_watch_progress_and_play_from_a_moment(browser, server, width):
         assert foreign == []
     finally:
         context.close()
+
+
+def test_docs_render_the_openapi_31_document_offline(browser, server):
+    """/docs (vendored Swagger UI 5) shows the API's operations, loading nothing from elsewhere."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    foreign: list[str] = []
+    page.on("request", lambda r: r.url.startswith((server, "data:")) or foreign.append(r.url))
+    try:
+        page.goto(f"{server}/docs")
+        page.wait_for_selector(".opblock", timeout=20_000)
+        assert page.locator(".opblock").count() >= 5
+        assert "Unable to render" not in page.locator("body").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "web-docs-1280.png"))
+        assert foreign == []
+    finally:
+        context.close()
