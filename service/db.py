@@ -154,6 +154,10 @@ class CoachingSession(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # a private session (self-review) is seen by its leader only (web access, issue 10)
     private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # the uploader's confirmation that everyone recorded agreed to recording and analysis (web upload)
+    consent_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL",
+                                                              name="fk_sessions_consent_by"), nullable=True)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Job(Base):
@@ -345,3 +349,34 @@ class OneTimeLink(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Comment(Base):
+    """A reviewer's note on a session, optionally at a moment (``at_s`` seconds into the
+    recording, and the sentence playing then), or a reply to another comment (``parent_id``).
+    Seen by whoever may see the session (service.web.access)."""
+
+    __tablename__ = "comments"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), nullable=True)
+    at_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    sentence_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Correction(Base):
+    """A reviewer's correction of the machine's labels (audit trail): who, when, what kind
+    (``swap_roles``) and the machine's labels before it (``before``, e.g. the roles JSON)."""
+
+    __tablename__ = "corrections"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -98,7 +98,7 @@ def test_a_manager_sees_their_reports_session_but_not_a_private_one(world, tree)
     home = dan.get("/home").text
     assert f"/sessions/{s['mia']}" in home and "Mia with" in home
     assert f"/sessions/{s['mia_private']}" not in home
-    assert dan.get(f"/sessions/{s['mia']}").text == "<p>scorecard</p>"
+    assert dan.get(f"/sessions/{s['mia']}/scorecard.html").text == "<p>scorecard</p>"
     assert dan.get(f"/sessions/{s['mia_private']}").status_code == 404
 
 

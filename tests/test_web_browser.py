@@ -9,7 +9,9 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import httpx
 import pytest
@@ -50,14 +52,13 @@ def _seed(home: Path) -> None:
     engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("webhome")
-    _seed(home)
+@contextmanager
+def running_server(home: Path, **env_extra: str) -> Iterator[str]:
+    """A uvicorn process serving the app on a free port with COACHSCORE_HOME=home; yields its base URL."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COACHSCORE_HOME": str(home), "COACHSCORE_EMBEDDED_WORKER": "false",
-           "COACHSCORE_PUBLIC_BASE_URL": base, "COACHSCORE_PIPELINE_FACTORY": "service.processing:fake_pipeline"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COACHSCORE_HOME": str(home), "COACHSCORE_PUBLIC_BASE_URL": base,
+           **env_extra}
     env.pop("COACHSCORE_DATABASE_URL", None)
     log = open(home / "server.log", "wb")
     proc = subprocess.Popen(
@@ -69,8 +70,16 @@ def server(tmp_path_factory):
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        proc.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("webhome")
+    _seed(home)
+    with running_server(home, COACHSCORE_EMBEDDED_WORKER="false") as base:
+        yield base
 
 
 def _wait_ready(base: str, proc: subprocess.Popen, log: Path) -> None:

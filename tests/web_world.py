@@ -60,7 +60,8 @@ class World:
         with self.factory() as db:
             s = CoachingSession(id=new_id("ses"), org_id=org_id, leader_id=leader, coachee_id=coachee,
                                 private=private, status="done" if html else "queued", stage_timings={},
-                                scorecard_html=html)
+                                scorecard_html=html,
+                                scorecard_json={"speakers": [], "sentences": [], "rescues": []} if html else None)
             db.add(s)
             db.commit()
             return s.id

@@ -1,7 +1,11 @@
-"""Interactive API docs at /docs served from local files (swagger-ui-bundle), so they
-work on an offline deployment; FastAPI's default page loads Swagger UI from a CDN."""
+"""Interactive API docs at /docs served from local files, so they work on an offline
+deployment (FastAPI's default page loads Swagger UI from a CDN). The viewer is Swagger UI 5,
+vendored in service/web/static/swagger-ui/: it reads the OpenAPI 3.1 document the app
+publishes (the swagger-ui-bundle package's 4.15 could not)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -13,9 +17,8 @@ ASSETS = "/docs-assets"
 
 def install_docs(app: FastAPI) -> None:
     """Mount Swagger UI's assets and the /docs page (needs ``app.docs_url=None``)."""
-    from swagger_ui_bundle import swagger_ui_path
-
-    app.mount(ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    viewer = Path(__file__).resolve().parents[1] / "web" / "static" / "swagger-ui"
+    app.mount(ASSETS, StaticFiles(directory=str(viewer)), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

@@ -10,7 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Callable
 
 import anyio
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -122,15 +122,31 @@ def _insert(ctx: AppContext, caller: Principal, key: str | None, fp: str, build)
 )
 async def create_session(request: Request, ctx: Ctx, caller: Caller, idempotency_key: IdemKey = None):
     """Stream the recording to storage, check it decodes, queue transcription; 202."""
+    s, replay = await accept_recording(request, ctx, caller, idempotency_key)
+    return _accepted(ctx, s, replay)
+
+
+# Extra text fields another caller (the web upload form) reads -> the extra session columns.
+Vet = Callable[[dict[str, str]], dict[str, Any]]
+
+
+async def accept_recording(request: Request, ctx: AppContext, caller: Principal, idempotency_key: str | None,
+                           extra_fields: frozenset[str] = frozenset(), vet: Vet | None = None,
+                           ) -> tuple[CoachingSession, bool]:
+    """The one upload path (API and web form): stream the multipart body to storage, check
+    it decodes, store the session and queue transcription; returns (session, replayed).
+    ``vet`` checks the ``extra_fields`` (raising ApiError) before the audio is probed and
+    returns extra session columns. Raises ApiError 400/409/413/415/422."""
     limit = int(ctx.settings.max_upload_mb * 1024 * 1024)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + 64 * 1024:
         raise ApiError(413, "too_large", f"the upload is larger than the limit of {round(limit / 2**20, 2):g} MiB")
-    form = await read_multipart(request, ctx.storage, "file", UPLOAD_FIELDS, limit)
+    form = await read_multipart(request, ctx.storage, "file", UPLOAD_FIELDS | extra_fields, limit)
     try:
+        columns = vet({k: v for k, v in form.fields.items() if k in extra_fields}) if vet else {}
         if form.upload is None:
             raise ApiError(422, "validation_error", "file: field required")
-        fields = _checked_options(ctx, _fields(form.fields))
+        fields = _checked_options(ctx, _fields({k: v for k, v in form.fields.items() if k in UPLOAD_FIELDS}))
         try:
             await anyio.to_thread.run_sync(probe_audio, form.upload.path)
         except UnsupportedMediaError as e:
@@ -143,14 +159,13 @@ async def create_session(request: Request, ctx: Ctx, caller: Caller, idempotency
     fp = _fingerprint(stored.sha256, fields)
 
     def build(db: Session) -> CoachingSession:
-        return _audio_session(ctx, db, caller, fields, stored, form.filename, idempotency_key, fp)
+        return _audio_session(ctx, db, caller, fields, stored, form.filename, idempotency_key, fp, columns)
 
     try:
-        s, replay = await anyio.to_thread.run_sync(lambda: _insert(ctx, caller, idempotency_key, fp, build))
+        return await anyio.to_thread.run_sync(lambda: _insert(ctx, caller, idempotency_key, fp, build))
     except BaseException:
         await anyio.to_thread.run_sync(_drop_if_unreferenced, ctx, stored.relpath)
         raise
-    return _accepted(ctx, s, replay)
 
 
 def _drop_if_unreferenced(ctx: AppContext, relpath: str) -> None:
@@ -159,11 +174,11 @@ def _drop_if_unreferenced(ctx: AppContext, relpath: str) -> None:
         ctx.storage.delete(relpath)
 
 
-def _audio_session(ctx, db, caller, fields, stored: StoredFile, filename, key, fp) -> CoachingSession:
+def _audio_session(ctx, db, caller, fields, stored: StoredFile, filename, key, fp, columns) -> CoachingSession:
     s = _new_session(
         ctx, db, caller, fields, source="audio", audio_sha256=stored.sha256, audio_path=stored.relpath,
         audio_filename=(filename or "")[:300] or None, audio_bytes=stored.size,
-        idempotency_key=key, request_fingerprint=fp,
+        idempotency_key=key, request_fingerprint=fp, **columns,
     )
     jobs.enqueue(db, s, "transcribe")
     return s

@@ -16,9 +16,19 @@ def install_web(app: Any, settings: Any) -> None:
     from service.ratelimit import RateLimiter
     from service.web.negotiate import install_html_errors
     from service.web.routes import router
+    from service.web.comments import router as comments_router
+    from service.web.corrections import router as corrections_router
+    from service.web.listing import router as list_router
+    from service.web.session_page import router as session_router
+    from service.web.upload import router as upload_router
     from service.web.templating import HERE, STATIC_URL
 
     app.state.web_limiter = RateLimiter(settings.signin_rate_per_minute)
     app.mount(STATIC_URL, StaticFiles(directory=str(HERE / "static")), name="web-static")
     app.include_router(router)
+    app.include_router(upload_router)
+    app.include_router(list_router)
+    app.include_router(session_router)
+    app.include_router(comments_router)
+    app.include_router(corrections_router)
     install_html_errors(app)

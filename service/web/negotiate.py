@@ -8,6 +8,7 @@ message come back as a page. A browser that must sign in is sent to the sign-in 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Callable
 from urllib.parse import quote
 
@@ -18,6 +19,8 @@ from service.web.browser import Visit
 from service.web.errors import SignInRequired
 from service.web.templating import page
 
+# the API's HTML scorecard, asked for by a browser without an API key: its web twin uses the cookie
+API_SCORECARD = re.compile(r"^/v1/sessions/([A-Za-z0-9_-]+)/scorecard\.html$")
 API_PREFIXES = ("/v1/", "/openapi.json", "/docs", "/healthz", "/readyz")
 TITLES = {
     400: "That did not work", 401: "Please sign in", 403: "Not allowed", 404: "Not found",
@@ -65,6 +68,9 @@ def install_html_errors(app: FastAPI) -> None:
 def _html_or(json_handler: Callable) -> Callable:
     async def handler(request: Request, exc: Exception) -> Response:
         response = await json_handler(request, exc)
+        to_web = API_SCORECARD.match(request.url.path)
+        if to_web and response.status_code == 401 and prefers_html(request.headers.get("accept", "")):
+            return RedirectResponse(f"/sessions/{to_web.group(1)}/scorecard.html", status_code=303)
         if not wants_html(request):
             return response
         if isinstance(exc, SignInRequired):

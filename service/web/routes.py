@@ -9,18 +9,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.api.deps import HTML_SECURITY_HEADERS, AppContext, Db, get_ctx
+from service.api.deps import AppContext, Db, get_ctx
 from service.repository import people_names
 from service.auth import find_org
 from service.db import CoachingSession, Person, User
 from service.errors import ApiError
 from service.ratelimit import RateLimiter
 from service.web import accounts
-from service.web.access import Viewer, visible_session, visible_sessions
+from service.web.access import Viewer, visible_sessions
 from service.web.browser import (
     Visit, check_csrf, end_session, ensure_session, load_visit, purge_expired, start_session,
 )
@@ -245,13 +245,3 @@ def reset_link(request: Request, db: Db, visit: Web, ctx: Ctx, form: Form) -> Re
     url = _send_new_link(db, ctx, user, "reset", created_by=viewer.user_id)
     return page(request, visit, "link.html.j2", purpose="reset", email=user.email, url=url,
                 hours=ctx.settings.reset_ttl_hours)
-
-
-@router.get("/sessions/{session_id}")
-def scorecard(session_id: str, request: Request, db: Db, visit: Web) -> Response:
-    """The session's scorecard page, when the user may see it (404 otherwise)."""
-    s = visible_session(db, _viewer(visit), session_id, load=("scorecard_html",))
-    if s.scorecard_html is None:
-        return page(request, visit, "message.html.j2", status=409, title="Not ready yet",
-                    text=f"This session is {s.status}; its scorecard is not ready yet.")
-    return HTMLResponse(s.scorecard_html, headers=HTML_SECURITY_HEADERS)

@@ -17,7 +17,8 @@ from service.web.browser import Visit, apply_cookie
 HERE = Path(__file__).resolve().parent
 STATIC_URL = "/web-static"
 WEB_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+    "connect-src 'self'; media-src 'self'; frame-src 'self'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",  # invitation and reset tokens travel in the path

@@ -1,0 +1,130 @@
+"""The session page: the stored HTML scorecard (framed, not re-rendered), an audio player
+that streams the recording with Range requests, every moment, question and sentence as a
+link that plays from there, and downloads (JSON, HTML, WebVTT). All through the one access rule."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from service.api.deps import HTML_SECURITY_HEADERS
+from service.db import CoachingSession
+from service.errors import ApiError
+from service.repository import people_names
+from service.web.access import visible_session
+from service.web.comments import thread
+from service.web.corrections import history
+from service.web.routes import Ctx, Db, Web, _viewer
+from service.web.templating import page, redirect
+
+router = APIRouter(include_in_schema=False)
+QUESTIONS = {"open_question": "Open question", "closed_question": "Closed question",
+             "leading_question": "Leading question"}
+RESCUE_KINDS = {"advice": "Advice", "takeover": "Takeover", "leading_question": "Leading question"}
+# the stored scorecard may be framed by this site's session page only
+FRAMED_HEADERS = {**HTML_SECURITY_HEADERS, "X-Frame-Options": "SAMEORIGIN",
+                  "Content-Security-Policy": HTML_SECURITY_HEADERS["Content-Security-Policy"].replace(
+                      "frame-ancestors 'none'", "frame-ancestors 'self'")}
+
+
+def mmss(seconds: float) -> str:
+    """Seconds as m:ss (h:mm:ss past an hour), e.g. 83.4 -> '1:23'."""
+    total = int(max(seconds, 0))
+    h, rest = divmod(total, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A place in the recording to play from: ``at_s`` seconds, its m:ss, what it is."""
+
+    at_s: float
+    time: str
+    kind: str
+    text: str
+    who: str = ""
+
+
+def moments(card: dict) -> tuple[list[Moment], list[Moment], list[Moment]]:
+    """(rescue moments, leader questions, every sentence) of a scorecard JSON, in time order."""
+    names = {s["label"]: s["name"] for s in card.get("speakers", [])}
+    leader = (card.get("roles") or {}).get("leader")
+    sentences = [Moment(float(s["start"]), mmss(s["start"]), s["act"], s["text"], names.get(s["speaker"], ""))
+                 for s in card.get("sentences", [])]
+    questions = [replace(m, kind=QUESTIONS[m.kind]) for m, s in zip(sentences, card.get("sentences", []))
+                 if m.kind in QUESTIONS and s["speaker"] == leader]
+    rescues = [Moment(float(r["time"]), mmss(r["time"]), f"Rescue {i}: {RESCUE_KINDS.get(r['kind'], r['kind'])}",
+                      (r.get("response") or {}).get("text", ""))
+               for i, r in enumerate(card.get("rescues", []), start=1)]
+    return rescues, questions, sentences
+
+
+@router.get("/sessions/{session_id}")
+def session_page(session_id: str, request: Request, db: Db, visit: Web) -> Response:
+    """The scorecard with playback, or the progress page's words while it is not scored."""
+    s = visible_session(db, _viewer(visit), session_id, load=("scorecard_json",))
+    if s.status == "failed":
+        return page(request, visit, "message.html.j2", status=409, title="Scoring failed",
+                    text=s.error_message or "The scoring stopped without a reason.")
+    if s.status != "done":
+        return redirect(request, visit, f"/sessions/{s.id}/progress")
+    if s.scorecard_json is None:
+        return page(request, visit, "message.html.j2", status=409, title="No scorecard",
+                    text="This session has no scorecard to show.")
+    rescues, questions, sentences = moments(s.scorecard_json)
+    return page(request, visit, "session.html.j2", s=s, names=people_names(db, [s]), rescues=rescues,
+                questions=questions, sentences=sentences, has_audio=s.audio_path is not None,
+                comments=thread(db, s.id), corrections=history(db, s.id), mmss=mmss)
+
+
+def _scored(db, visit, session_id: str, column: str) -> CoachingSession:
+    s = visible_session(db, _viewer(visit), session_id, load=(column,))
+    if getattr(s, column) is None or s.status != "done":
+        raise ApiError(409, "not_ready", f"The scorecard is not ready yet (the session is {s.status}).")
+    return s
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+@router.get("/sessions/{session_id}/scorecard.html")
+def scorecard_html(session_id: str, db: Db, visit: Web, download: bool = False) -> Response:
+    """The stored HTML scorecard exactly as rendered at scoring time (framed by the session page)."""
+    s = _scored(db, visit, session_id, "scorecard_html")
+    extra = _attachment(f"scorecard-{s.id}.html") if download else {}
+    return HTMLResponse(s.scorecard_html, headers={**FRAMED_HEADERS, **extra})
+
+
+@router.get("/sessions/{session_id}/scorecard.json")
+def scorecard_json(session_id: str, db: Db, visit: Web) -> Response:
+    s = _scored(db, visit, session_id, "scorecard_json")
+    body = json.dumps(s.scorecard_json, ensure_ascii=False, indent=2)
+    return Response(body.encode(), media_type="application/json", headers=_attachment(f"scorecard-{s.id}.json"))
+
+
+@router.get("/sessions/{session_id}/transcript.vtt")
+def transcript_vtt(session_id: str, db: Db, visit: Web) -> Response:
+    """The transcript as WebVTT, speakers named as on the scorecard."""
+    from analysis.exports import to_webvtt
+    from analysis.transcript_json import transcript_from_dict
+
+    s = _scored(db, visit, session_id, "transcript_json")
+    names = {x["label"]: x["name"] for x in (s.scorecard_json or {}).get("speakers", [])}
+    t = transcript_from_dict(s.transcript_json)
+    t = replace(t, speakers=tuple(replace(x, name=names.get(x.label, x.name)) for x in t.speakers))
+    return Response(to_webvtt(t), media_type="text/vtt; charset=utf-8", headers=_attachment(f"transcript-{s.id}.vtt"))
+
+
+@router.get("/sessions/{session_id}/audio")
+def audio(session_id: str, db: Db, visit: Web, ctx: Ctx) -> Response:
+    """The recording, streamed; Range requests get 206 with Content-Range (seeking)."""
+    s = visible_session(db, _viewer(visit), session_id)
+    path = ctx.storage.path(s.audio_path) if s.audio_path else None
+    if path is None or not path.is_file():
+        raise ApiError(404, "no_audio", "This session has no recording to play (it was imported or deleted).")
+    return FileResponse(path, filename=s.audio_filename or path.name, content_disposition_type="inline",
+                        headers={"Cache-Control": "private, no-store"})
