@@ -135,5 +135,5 @@ def retry(session_id: str, request: Request, db: Db, visit: Web, ctx: Ctx, form:
         raise ApiError(409, "not_ready", "This session has neither a recording nor a transcript to try again.")
     jobs.enqueue(db, s, "analyze" if s.transcript_json is not None else "transcribe")
     db.commit()
-    ctx.runner.notify()
+    ctx.runner.notify(s.id)
     return redirect(request, visit, f"/sessions/{s.id}/progress")
