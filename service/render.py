@@ -337,7 +337,7 @@ def _tile(m: Metric, dims: dict[str, DimensionScore], people: _People, page: Rel
     dim = dims.get(m.key)
     level, page_level = _conf(m.reliability.confidence), _conf(page.confidence)
     banner = set(page.reasons) if page_level != Confidence.HIGH.value else set()
-    reasons = tuple(r for r in m.reliability.reasons if r not in banner)
+    reasons = tuple(people.in_text(r) for r in m.reliability.reasons if r not in banner)
     show = level != Confidence.HIGH.value and (_RANK.get(level, 2) > _RANK.get(page_level, 2) or bool(reasons))
     return Tile(
         m.key, m.label, number, suffix, number != "n/a", m.target, m.detail,
@@ -569,7 +569,7 @@ def build_page(sc: Scorecard, title: str | None = None) -> Page:
         title=title or f"Coaching scorecard: {pair}", heading=title or pair, csp=CSP, leader=leader, coachee=coachee,
         duration=format_duration(sc.duration_s), roles_reason=_roles_reason(sc, people),
         roles_confidence=_conf(sc.roles.confidence), roles_inferred=sc.roles.inferred,
-        confidence=_conf(sc.reliability.confidence), reasons=tuple(sc.reliability.reasons),
+        confidence=_conf(sc.reliability.confidence), reasons=tuple(people.in_text(r) for r in sc.reliability.reasons),
         overall=sc.score.overall, overall_text=_score_text(sc.score.overall),
         overall_band=score_band(sc.score.overall),
         rubric_id=sc.score.rubric_id, rubric_version=sc.score.rubric_version, schema=sc.schema,

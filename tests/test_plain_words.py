@@ -65,3 +65,18 @@ def test_the_checker_finds_what_it_looks_for():
             "<p>S0 at 02:07</p><p>10.894 (target >= 0.60)</p><style>.act-open_question{}</style>")
     kinds = {r.split(":")[0] for r in raw_labels(html)}
     assert kinds == set(RAW)
+
+
+def test_reliability_reasons_name_people_not_speaker_codes():
+    """An uncertain-roles reason is written with speaker labels at inference time; the page
+    (banner and metric tiles) names the people instead."""
+    from dataclasses import replace
+
+    from analysis.results import Reliability
+    from analysis.types import Confidence
+
+    sc = analysed_scorecard(False)
+    why = f"roles uncertain: inferred: {sc.roles.leader} asks the most questions (3 of 5)"
+    shaky = Reliability(Confidence.LOW, (why,))
+    sc = replace(sc, reliability=shaky, metrics=tuple(replace(m, reliability=shaky) for m in sc.metrics))
+    assert sc.roles.leader in why and raw_labels(render_scorecard_html(sc)) == []
