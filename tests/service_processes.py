@@ -86,16 +86,17 @@ class Server(Proc):
         super().__init__(env, log, "serve", "--port", str(self.port), *args)
 
     def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.alive(), f"server exited:\n{self.log()[-3000:]}"
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"server not ready in {timeout} s:\n{self.log()[-3000:]}")
+        wait_until(lambda: answers(f"{self.url}/readyz", self.alive, self.log), timeout, f"{self.url}/readyz", 0.2)
+
+
+def answers(url: str, alive, log) -> bool:
+    """True when ``url`` answers 200; fails at once (with the log's tail) when the process
+    that serves it (``alive()`` False) has exited."""
+    assert alive(), f"server exited:\n{log()[-3000:]}"
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def wait_until(predicate, timeout: float, what: str, every: float = 0.1):

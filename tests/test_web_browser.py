@@ -8,14 +8,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-import httpx
 import pytest
 
+from service_processes import answers, wait_until
 from test_html_browser import ARTIFACTS, CONTRAST_JS, browser  # noqa: F401  (browser: a fixture)
 
 pytestmark = pytest.mark.browser
@@ -83,17 +82,8 @@ def server(tmp_path_factory):
 
 
 def _wait_ready(base: str, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"the server exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("the server did not answer /healthz within 60 s")
+    wait_until(lambda: answers(f"{base}/healthz", lambda: proc.poll() is None, log.read_text),
+               60, f"{base}/healthz", 0.2)
 
 
 def _page(browser, server: str, width: int):
