@@ -300,6 +300,12 @@ def _people(sc: Scorecard) -> _People:
     return _People(dict(sc.speakers), sc.roles.leader, sc.roles.coachee, frozenset(s.index for s in sc.sentences))
 
 
+def in_plain_names(sc: Scorecard, text: str) -> str:
+    """``text`` with speaker codes ("S0") replaced by the people's names, as the page shows
+    them ("Leader"/"Coachee" when no name is known); for text outside the page (the CLI)."""
+    return _people(sc).in_text(text)
+
+
 def _quote(e: Evidence, people: _People) -> Quote:
     anchor = f"s-{e.sentence_index}" if e.sentence_index in people.indices else None
     return Quote(format_clock(e.start), people.name(e.speaker), people.role(e.speaker), e.text, e.note, anchor)

@@ -1,6 +1,7 @@
 """``coachscore analyze``: transcripts in, JSON/HTML out, one-line errors with exit code 2."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -186,3 +187,18 @@ def test_batch_with_an_empty_directory_is_a_clear_error(runner, tmp_path: Path):
     result = run(runner, tmp_path / "empty", "--out-dir", tmp_path / "out")
     assert result.exit_code == 2
     assert result.stderr.strip() == f"error: {tmp_path / 'empty'}: no transcripts (.json, .vtt) or recordings in this directory"
+
+
+def test_summary_names_people_not_speaker_codes(runner, tmp_path: Path):
+    """A diarized transcript has only speaker codes (S0, S1): the summary says Leader/Coachee."""
+    talk = {"utterances": [
+        {"speaker": "S0", "start": 0, "end": 3, "text": "What would you like to focus on?"},
+        {"speaker": "S1", "start": 4, "end": 9, "text": "I'm stuck on the hiring plan."},
+        {"speaker": "S0", "start": 9.5, "end": 12, "text": "What have you tried so far?"},
+    ]}
+    src = tmp_path / "codes.json"
+    src.write_text(json.dumps(talk))
+    result = run(runner, src)
+    assert result.exit_code == 0, result.output
+    assert "leader Leader" in " ".join(result.stdout.split())
+    assert re.search(r"\bS\d\b", result.stdout) is None, result.stdout

@@ -168,16 +168,18 @@ def _print_summary(result: ScoreResult, json_out: Path | None, html_out: Path | 
     from rich.console import Console
     from rich.table import Table
 
+    from service.render import in_plain_names
+
     sc = result.scorecard
     console = Console()
-    names = dict(sc.speakers)
     conf = sc.reliability.confidence.value
     if conf != "high":
-        console.print(f"[bold yellow]Confidence {conf}:[/] " + "; ".join(sc.reliability.reasons))
+        console.print(f"[bold yellow]Confidence {conf}:[/] " + in_plain_names(sc, "; ".join(sc.reliability.reasons)))
+    leader = in_plain_names(sc, sc.roles.leader)
     console.print(
         f"[bold]Overall score {sc.score.overall:.0f}/100[/] "
         f"(rubric {sc.score.rubric_id} {sc.score.rubric_version}); leader "
-        f"[bold]{names.get(sc.roles.leader, sc.roles.leader)}[/] ({sc.roles.reason})"
+        f"[bold]{leader}[/] ({in_plain_names(sc, sc.roles.reason)})"
     )
     table = Table("dimension", "score", "weight", "why")
     for d in sc.score.dimensions:
