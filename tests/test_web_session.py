@@ -95,3 +95,18 @@ def test_the_api_scorecard_link_opened_in_a_browser_uses_the_sign_in_cookie(api,
     assert "Coaching scorecard" in browser.get(f"/v1/sessions/{sid}/scorecard.html").text
     curl = api.client.get(f"/v1/sessions/{sid}/scorecard.html", headers={"Accept": "*/*"})
     assert curl.status_code == 401 and curl.json()["error"]["code"]  # API clients keep their JSON
+
+
+def test_moments_name_acts_in_words_and_times_as_m_ss():
+    """A sentence of an unnamed speaker shows its act; it must read 'Open question', never
+    the JSON's 'open_question'."""
+    from service.web.session_page import moments
+
+    card = {"speakers": [{"label": "S0", "name": None}, {"label": "S1", "name": None}], "roles": {"leader": "S0"},
+            "sentences": [{"start": 83.4, "speaker": "S0", "act": "open_question", "text": "What matters most?"},
+                          {"start": 90.0, "speaker": "S1", "act": "statement", "text": "The launch."}],
+            "rescues": [{"time": 95.0, "kind": "advice", "response": {"text": "Just ship it."}}]}
+    rescues, questions, sentences = moments(card)
+    assert [(m.time, m.kind) for m in sentences] == [("1:23", "Open question"), ("1:30", "Statement")]
+    assert [m.kind for m in questions] == ["Open question"]
+    assert [m.kind for m in rescues] == ["Rescue 1: Advice"]

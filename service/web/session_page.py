@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from analysis.types import Act
+from analysis.units import format_clock as mmss  # m:ss, the scorecard's one time format
 from service.api.deps import HTML_SECURITY_HEADERS
 from service.db import CoachingSession
 from service.errors import ApiError
@@ -21,20 +23,10 @@ from service.web.routes import Ctx, Db, Web, _viewer
 from service.web.templating import page, redirect
 
 router = APIRouter(include_in_schema=False)
-QUESTIONS = {"open_question": "Open question", "closed_question": "Closed question",
-             "leading_question": "Leading question"}
-RESCUE_KINDS = {"advice": "Advice", "takeover": "Takeover", "leading_question": "Leading question"}
 # the stored scorecard may be framed by this site's session page only
 FRAMED_HEADERS = {**HTML_SECURITY_HEADERS, "X-Frame-Options": "SAMEORIGIN",
                   "Content-Security-Policy": HTML_SECURITY_HEADERS["Content-Security-Policy"].replace(
                       "frame-ancestors 'none'", "frame-ancestors 'self'")}
-
-
-def mmss(seconds: float) -> str:
-    """Seconds as m:ss (h:mm:ss past an hour), e.g. 83.4 -> '1:23'."""
-    total = int(max(seconds, 0))
-    h, rest = divmod(total, 3600)
-    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
 
 
 @dataclass(frozen=True)
@@ -52,13 +44,13 @@ def moments(card: dict) -> tuple[list[Moment], list[Moment], list[Moment]]:
     """(rescue moments, leader questions, every sentence) of a scorecard JSON, in time order."""
     names = {s["label"]: s["name"] for s in card.get("speakers", [])}
     leader = (card.get("roles") or {}).get("leader")
-    sentences = [Moment(float(s["start"]), mmss(s["start"]), s["act"], s["text"], names.get(s["speaker"], ""))
-                 for s in card.get("sentences", [])]
-    questions = [replace(m, kind=QUESTIONS[m.kind]) for m, s in zip(sentences, card.get("sentences", []))
-                 if m.kind in QUESTIONS and s["speaker"] == leader]
-    rescues = [Moment(float(r["time"]), mmss(r["time"]), f"Rescue {i}: {RESCUE_KINDS.get(r['kind'], r['kind'])}",
+    sentences = [(s, Moment(float(s["start"]), mmss(s["start"]), Act(s["act"]).label, s["text"],
+                            names.get(s["speaker"], ""))) for s in card.get("sentences", [])]
+    questions = [m for s, m in sentences if Act(s["act"]).is_question and s["speaker"] == leader]
+    rescues = [Moment(float(r["time"]), mmss(r["time"]), f"Rescue {i}: {Act(r['kind']).label}",
                       (r.get("response") or {}).get("text", ""))
                for i, r in enumerate(card.get("rescues", []), start=1)]
+    return rescues, questions, [m for _, m in sentences]
     return rescues, questions, sentences
 
 
