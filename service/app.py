@@ -80,17 +80,25 @@ def open_context(settings: Settings, runner: JobRunner | None = None) -> AppCont
     from service.api.deps import AppContext
     from service.db import make_engine, make_sessionmaker, upgrade
     from service.ratelimit import RateLimiter
-    from service.storage import Storage
+    from service.storage import StorageError, open_storage
 
     url = settings.resolved_database_url()
     engine = make_engine(url)
     if settings.auto_migrate:
         upgrade(url, engine)
-    storage = Storage(settings.resolved_data_dir())
+    storage = open_storage(settings)
     storage.ensure()
-    removed = storage.clean_tmp()
-    if removed:
-        log.info("removed %d partial upload(s) left in %s by an earlier crash", removed, storage.root / "tmp")
+    problem = storage.problem()
+    if problem:  # the API still starts; /readyz answers 503 with this reason until it is fixed
+        log.error("recording storage is not usable: %s", problem)
+    else:
+        try:
+            removed = storage.clean_tmp()
+        except StorageError as e:
+            log.warning("could not clean up partial uploads: %s", e.message)
+            removed = 0
+        if removed:
+            log.info("removed %d partial upload(s) left by an earlier crash", removed)
     if runner is None:
         runner = _default_runner(settings)
     return AppContext(

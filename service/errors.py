@@ -28,6 +28,7 @@ CODE_STATUS: dict[str, int] = {
     "unsupported_media": 415,
     "model_missing": 503,
     "model_error": 500,
+    "storage_error": 503,  # recording storage (disk or S3 bucket) unreachable or refusing
 }
 
 _HTTP_CODES = {

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -72,6 +72,25 @@ class Settings(BaseSettings):
     celery_queue_prefix: str = Field(
         "", description="Prefix of the Celery queue names (several deployments on one broker)."
     )
+    storage_url: str | None = Field(
+        None, description="Where recordings live: unset, DATA_DIR on this machine's disk (one "
+        "machine); s3://bucket/prefix, an S3-compatible bucket every API node and worker shares "
+        "(endpoint, region and credentials below, or boto3's AWS_* variables and ~/.aws)."
+    )
+    s3_endpoint_url: str | None = Field(
+        None, description="S3 endpoint, e.g. http://seaweedfs:8333 (unset: AWS, or AWS_ENDPOINT_URL)."
+    )
+    s3_region: str | None = Field(None, description="S3 region (unset: AWS_REGION / ~/.aws, else us-east-1).")
+    s3_access_key_id: str | None = Field(None, description="S3 access key (unset: AWS_ACCESS_KEY_ID / ~/.aws).")
+    s3_secret_access_key: SecretStr | None = Field(
+        None, description="S3 secret key (unset: AWS_SECRET_ACCESS_KEY / ~/.aws)."
+    )
+    s3_part_size_mb: float = Field(
+        8.0, ge=5, le=512, description="Multipart upload part size, MiB (S3's minimum is 5)."
+    )
+    s3_upload_concurrency: int = Field(
+        4, ge=1, le=32, description="Parts of one upload sent at once (memory ~ this x part size)."
+    )
     job_max_attempts: int = Field(2, ge=1, description="Tries per job when a worker dies mid-job.")
     job_lease_s: float = Field(60.0, gt=0, description="A running job without heartbeat this long is stale.")
     job_poll_s: float = Field(0.5, gt=0, description="Worker poll interval for new jobs, seconds.")
@@ -111,6 +130,18 @@ class Settings(BaseSettings):
         description="module:callable building the mailer for invitation/reset links "
         "(called with the settings); the default logs the link for an admin to copy.",
     )
+
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_url(cls, v: str | None) -> str | None:
+        if not v or not v.strip():
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(v.strip())
+        if parts.scheme != "s3" or not parts.netloc:
+            raise ValueError("storage_url must be s3://bucket/prefix (or unset for local disk)")
+        return v.strip()
 
     @classmethod
     def settings_customise_sources(

@@ -6,7 +6,7 @@ import os
 import time
 
 from conftest import make_settings
-from service.storage import STALE_UPLOAD_S, Storage
+from service.storage import STALE_UPLOAD_S, LocalStorage
 
 
 def _part(root, name: str, age_s: float):
@@ -18,7 +18,7 @@ def _part(root, name: str, age_s: float):
 
 
 def test_clean_tmp_removes_only_stale_partial_uploads(tmp_path):
-    storage = Storage(tmp_path)
+    storage = LocalStorage(tmp_path)
     storage.ensure()
     stale = _part(tmp_path, "upload-aaaa.part", STALE_UPLOAD_S + 60)
     fresh = _part(tmp_path, "upload-bbbb.part", 5)  # maybe another process's upload in progress
@@ -36,7 +36,7 @@ def test_api_start_removes_stale_partial_uploads(tmp_path, db_url):
 
     settings = make_settings(tmp_path / "home", db_url)
     data = settings.resolved_data_dir()
-    Storage(data).ensure()
+    LocalStorage(data).ensure()
     stale = _part(data, "upload-cccc.part", STALE_UPLOAD_S + 60)
     fresh = _part(data, "upload-dddd.part", 5)
     with TestClient(create_app(settings, runner=InlineRunner())):

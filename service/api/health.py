@@ -1,5 +1,6 @@
-"""Liveness (/healthz: the process answers) and readiness (/readyz: DB at head, storage
-writable, and - when the server runs its own worker - that worker alive and reporting)."""
+"""Liveness (/healthz: the process answers) and readiness (/readyz: DB at head, recording
+storage usable - the local disk writable and, with S3, the bucket reachable with the
+credentials - and, when the server runs its own worker, that worker alive and reporting)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,11 @@ def healthz() -> dict:
 
 @router.get("/readyz")
 def readyz(ctx: Ctx) -> JSONResponse:
-    checks = {"database": _db_ok(ctx), "storage": _storage_ok(ctx)}
-    reasons = [_FAILED[name] for name, ok in checks.items() if not ok]
+    storage_problem = ctx.storage.problem()
+    checks = {"database": _db_ok(ctx), "storage": storage_problem is None}
+    reasons = [_FAILED[name] for name, ok in checks.items() if not ok and name in _FAILED]
+    if storage_problem:
+        reasons.append(storage_problem)
     worker_problem = ctx.runner.problem()
     checks["worker"] = worker_problem is None
     if worker_problem:
@@ -35,7 +39,6 @@ def readyz(ctx: Ctx) -> JSONResponse:
 
 _FAILED = {
     "database": "the database cannot be reached or is not migrated (run `coachscore db upgrade`)",
-    "storage": "recording storage is not writable",
 }
 
 
@@ -48,16 +51,4 @@ def _db_ok(ctx: AppContext) -> bool:
         return current_revision(ctx.engine) == head_revision()
     except Exception as e:  # readiness reports, never raises
         log.warning("readiness: database check failed: %s", e)
-        return False
-
-
-def _storage_ok(ctx: AppContext) -> bool:
-    try:
-        probe = ctx.storage.root / "tmp" / ".ready"
-        probe.parent.mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"ok")
-        probe.unlink()
-        return True
-    except OSError as e:
-        log.warning("readiness: storage check failed: %s", e)
         return False

@@ -151,7 +151,7 @@ async def accept_recording(request: Request, ctx: AppContext, caller: Principal,
             await anyio.to_thread.run_sync(probe_audio, form.upload.path)
         except UnsupportedMediaError as e:
             raise ApiError(415, e.code, e.message) from e
-        stored = ctx.storage.commit(form.upload, form.filename)
+        stored = await anyio.to_thread.run_sync(ctx.storage.commit, form.upload, form.filename)  # S3: minutes
     except BaseException:
         if form.upload is not None:
             form.upload.discard()

@@ -33,7 +33,7 @@ from service.jobs import queue, recovery
 from service.jobs.execution import JobExecutor
 from service.pipeline import models_for
 from service.settings import Settings, get_settings
-from service.storage import Storage
+from service.storage import open_storage
 
 log = logging.getLogger("coachscore.jobs")
 
@@ -66,7 +66,7 @@ class _Process:
         self.settings = settings
         self.engine = make_engine(settings.resolved_database_url())
         self.factory = make_sessionmaker(self.engine)
-        self.storage = Storage(settings.resolved_data_dir())
+        self.storage = open_storage(settings)
         self.executor = JobExecutor(settings, models_for(settings), self.factory, self.storage)
         self.webhooks = webhooks.WebhookSender(settings)
         self.pid = os.getpid()

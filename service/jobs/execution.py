@@ -23,7 +23,7 @@ from service.pipeline import (
     LeaderChoice, ModelSet, PeopleNames, ScoreResult, TranscribeOptions, installed_rubric, score, transcribe,
 )
 from service.settings import Settings
-from service.storage import Storage
+from service.storage import RecordingMissing, Storage
 
 log = logging.getLogger("coachscore.jobs")
 
@@ -51,13 +51,14 @@ class JobExecutor:
             if job is None or session is None:
                 return
             kind, sid, shown_name = job.kind, session.id, session.audio_filename
-            audio = self.storage.path(session.audio_path) if session.audio_path else None
+            relpath = session.audio_path
         progress = _Progress(self.factory, sid)
         try:
-            transcript = self._transcribe(sid, audio, progress) if kind == "transcribe" else None
+            transcript = self._transcribe(sid, relpath, progress) if kind == "transcribe" else None
             result = self._score(sid, transcript, progress)
         except CoachscoreError as e:
-            message = e.message.replace(audio.name, shown_name) if audio and shown_name else e.message
+            stored_name = Path(relpath).name if relpath else None
+            message = e.message.replace(stored_name, shown_name) if stored_name and shown_name else e.message
             self._finish_failed(job_id, sid, e.code, message, progress.stage)  # the user's file name, not ours
             return
         except Exception:
@@ -67,11 +68,13 @@ class JobExecutor:
             return
         self._finish_done(job_id, sid, result, progress.timings)
 
-    def _transcribe(self, sid: str, audio: Path | None, progress: "_Progress") -> Transcript:
+    def _transcribe(self, sid: str, relpath: str | None, progress: "_Progress") -> Transcript:
+        """Transcribe the stored recording, read into a local file (from S3: a temp copy)."""
         progress.hook("decode", 0, 1)  # so a recording that cannot be read fails in stage "decode"
-        if audio is None or not audio.is_file():
-            raise CoachscoreError("the recording is no longer stored", code="audio_missing")
-        transcript = transcribe(audio, TranscribeOptions(), self.models, progress.hook)
+        if relpath is None:
+            raise RecordingMissing("the recording is no longer stored")
+        with self.storage.local_copy(relpath) as audio:
+            transcript = transcribe(audio, TranscribeOptions(), self.models, progress.hook)
         progress.finish_stage()
         self._save_transcript(sid, transcript_to_dict(transcript))
         return transcript

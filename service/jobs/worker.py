@@ -18,7 +18,7 @@ from service.jobs import queue, recovery
 from service.jobs.execution import JobExecutor
 from service.pipeline import ModelSet
 from service.settings import Settings
-from service.storage import Storage
+from service.storage import open_storage
 
 log = logging.getLogger("coachscore.jobs")
 
@@ -34,7 +34,7 @@ class Worker:
         self.parent_pid = parent_pid
         self.engine = make_engine(settings.resolved_database_url())
         self.factory = make_sessionmaker(self.engine)
-        self.executor = JobExecutor(settings, models, self.factory, Storage(settings.resolved_data_dir()))
+        self.executor = JobExecutor(settings, models, self.factory, open_storage(settings))
         self.webhooks = webhooks.WebhookSender(settings, webhook_post)
         self.id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._running: set[str] = set()

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, replace
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from analysis.types import Act
 from analysis.units import format_clock as mmss  # m:ss, the scorecard's one time format
@@ -19,6 +19,7 @@ from service.repository import people_names
 from service.web.access import visible_session
 from service.web.comments import thread
 from service.web.corrections import history
+from service.web.playback import recording_response
 from service.web.routes import Ctx, Db, Web, _viewer
 from service.web.templating import page, redirect
 
@@ -112,11 +113,8 @@ def transcript_vtt(session_id: str, db: Db, visit: Web) -> Response:
 
 
 @router.get("/sessions/{session_id}/audio")
-def audio(session_id: str, db: Db, visit: Web, ctx: Ctx) -> Response:
+def audio(session_id: str, request: Request, db: Db, visit: Web, ctx: Ctx) -> Response:
     """The recording, streamed; Range requests get 206 with Content-Range (seeking)."""
     s = visible_session(db, _viewer(visit), session_id)
-    path = ctx.storage.path(s.audio_path) if s.audio_path else None
-    if path is None or not path.is_file():
-        raise ApiError(404, "no_audio", "This session has no recording to play (it was imported or deleted).")
-    return FileResponse(path, filename=s.audio_filename or path.name, content_disposition_type="inline",
-                        headers={"Cache-Control": "private, no-store"})
+    return recording_response(ctx.storage, s.audio_path, s.audio_filename, request.headers.get("range"),
+                              {"Cache-Control": "private, no-store"})
