@@ -1,8 +1,10 @@
 """The distributed topology without Docker: an API process, two Celery worker processes
-and Celery beat sharing PostgreSQL and RabbitMQ. Ten fake-model uploads reach done; a
-worker killed with SIGKILL mid-job has that job finished by the other; no job completes
-twice and every webhook arrives once. Skips with the reason when RabbitMQ or PostgreSQL
-is absent."""
+and Celery beat, each with its own empty local data directory (as if on separate
+machines), sharing only PostgreSQL, RabbitMQ and an S3 server (moto's server mode on
+127.0.0.1, recordings in its bucket). Ten fake-model uploads reach done; a worker killed
+with SIGKILL mid-job has that job finished by the other; no job completes twice, every
+webhook arrives once, DELETE removes the recording from the bucket and no machine keeps a
+copy. Skips with the reason when RabbitMQ or PostgreSQL is absent."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from conftest import wav_bytes
+from s3_server import s3_server  # noqa: F401  (fixture)
 from service_processes import Proc, Server, api_key, base_env, wait_until
 
 BROKER = os.environ.get("COACHSCORE_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
@@ -64,8 +67,17 @@ def _jobs(url: str) -> list[tuple]:
         eng.dispose()
 
 
+def _audio_path(url: str, sid: str) -> str:
+    eng = create_engine(url)
+    try:
+        with eng.connect() as conn:
+            return conn.execute(text("SELECT audio_path FROM sessions WHERE id = :id"), {"id": sid}).scalar_one()
+    finally:
+        eng.dispose()
+
+
 @pytest.mark.postgres
-def test_two_celery_workers_finish_ten_jobs_and_survive_a_kill_9(tmp_path, pg_url):
+def test_two_celery_workers_on_s3_finish_ten_jobs_and_survive_a_kill_9(tmp_path, pg_url, s3_server):  # noqa: F811
     problem = _rabbitmq_problem()
     if problem:
         pytest.skip(problem)
@@ -73,13 +85,15 @@ def test_two_celery_workers_finish_ten_jobs_and_survive_a_kill_9(tmp_path, pg_ur
 
     upgrade(pg_url)
     hooks = _Hooks()
+    bucket = s3_server.new_bucket()
     env = base_env(tmp_path / "api", COACHSCORE_QUEUE="celery", COACHSCORE_BROKER_URL=BROKER,
-                   COACHSCORE_DATABASE_URL=pg_url, COACHSCORE_DATA_DIR=str(tmp_path / "data"),
+                   COACHSCORE_DATABASE_URL=pg_url, **s3_server.env(bucket),
                    COACHSCORE_CELERY_QUEUE_PREFIX=f"t{secrets.token_hex(4)}.", COACHSCORE_JOB_LEASE_S="3",
                    COACHSCORE_FAKE_MODEL_DELAY_S="0.6", COACHSCORE_JOB_MAX_ATTEMPTS="3")
-    procs = [Proc({**env, "COACHSCORE_HOME": str(tmp_path / f"w{i}")}, tmp_path / f"worker{i}.log",
+    machines = {name: tmp_path / name for name in ("api", "w0", "w1", "beat")}  # homes; data under each
+    procs = [Proc({**env, "COACHSCORE_HOME": str(machines[f"w{i}"])}, tmp_path / f"worker{i}.log",
                   "worker", "--queues", "transcribe,analyze") for i in range(2)]
-    procs.append(Proc(env, tmp_path / "beat.log", "beat"))
+    procs.append(Proc({**env, "COACHSCORE_HOME": str(machines["beat"])}, tmp_path / "beat.log", "beat"))
     server = Server(env, tmp_path / "api.log")
     procs.append(server)
     try:
@@ -103,6 +117,19 @@ def test_two_celery_workers_finish_ten_jobs_and_survive_a_kill_9(tmp_path, pg_ur
         assert statuses == ["done"] * 10
         wait_until(lambda: len(hooks.received) == 10, 30, "ten webhooks")
         assert set(hooks.received) == set(sids) and set(hooks.received.values()) == {1}
+
+        keys = s3_server.keys(bucket)
+        assert len(keys) == 10 and all(k.startswith("recordings/audio/") for k in keys)
+        victim_home = machines[f"w{procs.index(victim)}"]
+        for home in machines.values():  # no machine kept a recording (worker copies are temporary)
+            kept = [p for p in home.rglob("*") if p.is_file() and p.suffix in (".wav", ".part")]
+            if home == victim_home:  # but SIGKILL leaves the copy of the job it was running
+                assert len(kept) <= 1 and all(p.parent.name.startswith("fetch-") for p in kept), kept
+            else:
+                assert kept == [], home
+        relpath = _audio_path(pg_url, sids[0])
+        assert httpx.delete(f"{server.url}/v1/sessions/{sids[0]}", headers=h).status_code == 204
+        assert set(keys) - set(s3_server.keys(bucket)) == {f"recordings/{relpath}"}
     finally:
         for p in procs:
             p.stop()

@@ -33,7 +33,7 @@ from service.jobs import queue, recovery
 from service.jobs.execution import JobExecutor
 from service.pipeline import models_for
 from service.settings import Settings, get_settings
-from service.storage import open_storage
+from service.storage import STALE_UPLOAD_S, clean_spool, open_storage
 
 log = logging.getLogger("coachscore.jobs")
 
@@ -67,6 +67,7 @@ class _Process:
         self.engine = make_engine(settings.resolved_database_url())
         self.factory = make_sessionmaker(self.engine)
         self.storage = open_storage(settings)
+        clean_spool(self.storage.root, STALE_UPLOAD_S)  # recording copies of a worker killed here earlier
         self.executor = JobExecutor(settings, models_for(settings), self.factory, self.storage)
         self.webhooks = webhooks.WebhookSender(settings)
         self.pid = os.getpid()
