@@ -196,3 +196,15 @@ def test_byte_range_parsing(header, size, expected):
     from service.web.playback import byte_range
 
     assert byte_range(header, size) == expected
+
+
+def test_the_storage_benchmark_measures_each_step(tmp_path, s3_server, bucket):  # noqa: F811
+    from scripts_loader import load_script
+
+    bench = load_script("bench_storage")
+    wav = tmp_path / "long.wav"
+    size = bench.write_wav(wav, 6.0)
+    rows = bench.bench_storage(tmp_path, wav, s3_server.endpoint, bucket, 5.0, 2)
+    assert [r[1] for r in rows] == [size, size, size, MiB]
+    assert all(seconds > 0 for _, _, seconds, _ in rows)
+    assert s3_server.keys(bucket) == []  # the benchmark removes what it stored
