@@ -22,19 +22,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import wave
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-from service_processes import Server, api_key, base_env, free_port, wait_until  # noqa: E402
+from s3_server import moto_process  # noqa: E402
+from service_processes import Server, api_key, base_env  # noqa: E402
 
 MiB = 1024 * 1024
 CHUNK = 64 * 1024
@@ -77,30 +75,6 @@ class PeakRss:
     @property
     def above_base_mib(self) -> float:
         return (self.peak - self.base) / MiB
-
-
-@contextmanager
-def moto_server() -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: _answers(url), 30, "moto's S3 server")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def _answers(url: str) -> bool:
-    import httpx
-
-    try:
-        httpx.get(url, timeout=1)
-        return True
-    except httpx.HTTPError:
-        return False
 
 
 def write_wav(path: Path, size_mb: float) -> int:
@@ -190,7 +164,7 @@ def main() -> None:
     args = ap.parse_args()
     import boto3
 
-    with tempfile.TemporaryDirectory(prefix="cs-bench-s3-") as d, moto_server() as endpoint:
+    with tempfile.TemporaryDirectory(prefix="cs-bench-s3-") as d, moto_process() as endpoint:
         tmp = Path(d)
         wav = tmp / "long-call.wav"
         write_wav(wav, args.size_mb)

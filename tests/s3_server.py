@@ -3,7 +3,11 @@ and worker processes, talk to), a fresh bucket per test, and the settings that p
 
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -51,3 +55,31 @@ def s3_server() -> Iterator[S3Server]:
         yield S3Server(f"http://{host}:{port}")
     finally:
         server.stop()
+
+
+@contextmanager
+def moto_process(**env: str) -> Iterator[str]:
+    """moto's S3 server as a separate process on a free loopback port (its memory apart from
+    ours; ``env`` e.g. INITIAL_NO_AUTH_ACTION_COUNT="0" to check credentials); its URL."""
+    import httpx
+
+    from service_processes import free_port, wait_until
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            httpx.get(url, timeout=1)
+            return True
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(answers, 30, "moto's S3 server")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -108,6 +108,19 @@ def test_a_missing_bucket_is_a_storage_error_with_the_reason(tmp_path, s3_server
     assert list((store.root / "tmp").glob("upload-*")) == []  # the spool file went anyway
 
 
+def test_refused_credentials_are_a_plain_reason(tmp_path):
+    from s3_server import moto_process
+
+    with moto_process(INITIAL_NO_AUTH_ACTION_COUNT="0") as endpoint:  # moto checking keys
+        from service.storage import open_storage
+
+        settings = make_settings(tmp_path, "sqlite://", storage_url="s3://any/x", s3_endpoint_url=endpoint,
+                                 s3_region="us-east-1", s3_access_key_id="wrong", s3_secret_access_key="wrong")
+        problem = open_storage(settings).problem()
+        assert "refused the credentials" in problem and "COACHSCORE_S3_ACCESS_KEY_ID" in problem
+        assert "wrong" not in problem  # never the keys themselves
+
+
 def test_settings_refuse_a_storage_url_that_is_not_s3():
     from pydantic import ValidationError
 
