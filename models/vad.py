@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 SILERO_RATE = 16_000
 SILERO_WINDOW = 512  # samples per probability at 16 kHz (32 ms)
 ONNX_NAME = "silero_vad_v6.onnx"
+# Audio goes to the model in blocks of 10 000 frames (320 s; the batch faster-whisper
+# uses too), so an hour-long channel needs ~20 MB of copies, not ~500 MB.
+_BLOCK = 10_000 * SILERO_WINDOW
 
 
 def silero_onnx_path() -> Path | None:
@@ -58,6 +61,10 @@ class SileroVAD:
             x = resample_poly(x, SILERO_RATE // g, int(sample_rate) // g).astype(np.float32)
         if x.size == 0:
             return np.zeros(0, dtype=np.float32)
+        out = [self._block(x[i : i + _BLOCK]) for i in range(0, x.size, _BLOCK)]
+        return np.concatenate(out)
+
+    def _block(self, x: np.ndarray) -> np.ndarray:
         x = np.pad(x, (0, (-x.size) % SILERO_WINDOW))
         try:
             out = self._model(x)
