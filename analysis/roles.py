@@ -1,8 +1,11 @@
 """Which speaker is the leader: given (label, display name, channel index) or inferred.
 
 Inference rule (stated in ``Roles.reason``): the leader is the speaker who asks the most
-questions (sentences ending in "?" or starting with a question word), with speaking
-first as the tie-breaker; confidence falls when the counts are close or few.
+questions (sentences ending in "?" or starting with a question word); confidence falls
+when the counts are close or few. A tie in questions is a close call (confidence low): it
+goes to whoever asks more distinct open questions (what / how / why, "tell me", "walk me
+through", "describe": the questions a coach asks), and only when those tie too to whoever
+speaks first.
 """
 
 from __future__ import annotations
@@ -17,6 +20,11 @@ AUTO = {"", "auto"}
 _QUESTION_START = re.compile(
     r"^(what|how|why|when|where|who|which|tell me|walk me|help me understand|"
     r"do|does|did|is|are|was|were|can|could|would|will|should|have|has)\b",
+    re.IGNORECASE,
+)
+_OPEN_START = re.compile(
+    r"^(what|how|why|tell me|walk me|help me understand|describe|"
+    r"(can|could|would) you (tell|describe|explain|say more|walk))\b",
     re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"[^.!?]+[.!?]*")
@@ -62,7 +70,8 @@ def find_speaker(transcript: Transcript, wanted: str) -> str:
 
 
 def infer_roles(transcript: Transcript) -> Roles:
-    """Guess the leader: most questions asked; ties go to whoever speaks first."""
+    """Guess the leader: most questions asked; a tie goes to more distinct open questions,
+    then to whoever speaks first (and is a close call: confidence low)."""
     labels = transcript.speaker_labels()
     if len(labels) == 1:
         return Roles(
@@ -71,9 +80,9 @@ def infer_roles(transcript: Transcript) -> Roles:
             "scored as the leader, but there is no coachee",
             Confidence.LOW, True,
         )
-    questions = _question_counts(transcript)
+    questions, open_questions = _question_counts(transcript)
     order = _first_speech_order(transcript)
-    ranked = sorted(labels, key=lambda s: (-questions[s], order.get(s, len(order))))
+    ranked = sorted(labels, key=lambda s: (-questions[s], -open_questions[s], order.get(s, len(order))))
     leader, runner_up = ranked[0], ranked[1]
     total = sum(questions.values())
     lead_q, next_q = questions[leader], questions[runner_up]
@@ -81,16 +90,27 @@ def infer_roles(transcript: Transcript) -> Roles:
     if total == 0:
         reason = f"inferred: nobody asks questions; {name} speaks first"
         return _roles(transcript, leader, reason, Confidence.LOW, inferred=True)
+    if lead_q == next_q:
+        reason = "inferred: " + _close_call(
+            name, transcript.display_name(runner_up), lead_q, open_questions[leader], open_questions[runner_up]
+        )
+        return _roles(transcript, leader, reason, Confidence.LOW, inferred=True)
     share = lead_q / total
     reason = f"inferred: {name} asks the most questions ({lead_q} of {total})"
-    if lead_q == next_q:
-        reason += f", tied with {transcript.display_name(runner_up)}; {name} speaks first"
     confidence = (
         Confidence.HIGH if share >= 0.7 and lead_q >= 5
         else Confidence.MEDIUM if share >= 0.6 and lead_q >= 3
         else Confidence.LOW
     )
     return _roles(transcript, leader, reason, confidence, inferred=True)
+
+
+def _close_call(name: str, other: str, asked: int, lead_open: int, other_open: int) -> str:
+    """The reason for a tie in questions, naming both people and what decided it."""
+    tie = f"a close call: {name} and {other} ask as many questions ({asked} each)"
+    if lead_open > other_open:
+        return f"{tie}; {name} asks more open questions ({lead_open} to {other_open}), so is taken as the leader"
+    return f"{tie} and as many open questions ({lead_open} each); {name} speaks first, so is taken as the leader"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -118,14 +138,21 @@ def _roles(
     return Roles(leader, coachee, reason, confidence, inferred)
 
 
-def _question_counts(transcript: Transcript) -> Counter[str]:
+def _question_counts(transcript: Transcript) -> tuple[Counter[str], Counter[str]]:
+    """(questions, distinct open questions) per speaker. Open: a question of >= 3 words
+    that starts like _OPEN_START; distinct: the same words (case and punctuation aside)
+    asked again count once."""
     counts: Counter[str] = Counter({s: 0 for s in transcript.speaker_labels()})
+    open_asked: dict[str, set[str]] = {s: set() for s in transcript.speaker_labels()}
     for turn in transcript.turns:
         for sentence in _SENTENCE.findall(turn.text):
             s = sentence.strip()
-            if s.endswith("?") or (_QUESTION_START.match(s) and len(s.split()) >= 3):
+            words = s.split()
+            if s.endswith("?") or (_QUESTION_START.match(s) and len(words) >= 3):
                 counts[turn.speaker] += 1
-    return counts
+                if _OPEN_START.match(s) and len(words) >= 3:
+                    open_asked.setdefault(turn.speaker, set()).add(" ".join(re.findall(r"[\w']+", s.lower())))
+    return counts, Counter({s: len(asked) for s, asked in open_asked.items()})
 
 
 def _first_speech_order(transcript: Transcript) -> dict[str, int]:

@@ -9,8 +9,11 @@ Layout (times in seconds)::
      "turns":    [{"speaker", "start", "end", "text", "source_index", "overlapped",
                    "word_indices": [first, last_exclusive]}, ...],
      "overlaps": [{"start", "end", "speakers": [...]}, ...],
+     "warnings": ["A third speaker, S2, was found: ...", ...],   # optional, plain English
      "meta": {"source", "audio_file", "language", "asr": {"name", "version", "details"},
               "diarizer": {...}, "stage_timings_s": {...}, "num_channels"}}
+
+``warnings`` came later within /1: a transcript without it reads as having none.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ def transcript_to_dict(t: Transcript) -> dict[str, Any]:
             {"start": _r(o.start), "end": _r(o.end), "speakers": list(o.speakers)}
             for o in t.overlaps
         ],
+        "warnings": list(t.warnings),
         "meta": _meta_to_dict(t.meta),
     }
 
@@ -109,6 +113,7 @@ def transcript_from_dict(data: Any) -> Transcript:
         segments=segments,
         overlaps=overlaps,
         meta=_meta_from_dict(data.get("meta") or {}),
+        warnings=_warnings(data),
     )
 
 
@@ -151,6 +156,14 @@ def _meta_from_dict(d: Mapping[str, Any]) -> TranscriptMeta:
         stage_timings_s={str(k): float(v) for k, v in (d.get("stage_timings_s") or {}).items()},
         num_channels=d.get("num_channels"),
     )
+
+
+def _warnings(data: Mapping[str, Any]) -> tuple[str, ...]:
+    items = _list(data, "warnings", required=False)
+    for i, w in enumerate(items):
+        if not isinstance(w, str) or not w:
+            raise TranscriptFormatError(f"field 'warnings[{i}]': expected a non-empty string")
+    return tuple(items)
 
 
 def _list(data: Mapping[str, Any], key: str, required: bool = True) -> list[Any]:

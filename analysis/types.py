@@ -121,7 +121,9 @@ class Transcript:
     Invariants: words, segments and turns are sorted by start time; every turn's speaker
     is one of ``speakers``' labels; ``duration_s`` >= the last end time. ``segments`` are
     the speech boundaries used for timing metrics (diarization/VAD, not word times);
-    for text-only input they are derived from the turns.
+    for text-only input they are derived from the turns. ``warnings``: plain-English
+    notes from transcription that a reader of the transcript should see (e.g. a third
+    speaker was found).
     """
 
     duration_s: float
@@ -131,6 +133,7 @@ class Transcript:
     segments: tuple[Segment, ...] = ()
     overlaps: tuple[Overlap, ...] = ()
     meta: TranscriptMeta = field(default_factory=TranscriptMeta)
+    warnings: tuple[str, ...] = ()
 
     def speaker_labels(self) -> tuple[str, ...]:
         return tuple(s.label for s in self.speakers)

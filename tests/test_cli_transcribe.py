@@ -62,6 +62,22 @@ def test_transcribe_writes_json_vtt_and_srt(tmp_path, fakes):
     assert vtt.read_text().startswith("WEBVTT\n\n1\n00:00:00.500 --> 00:00:01.500\n<v S0>Hello there.")
     assert "S1: Hi!" in srt.read_text()
     assert "2 speakers, 2 turns, 3 words" in r.stderr
+    assert data["warnings"] == [] and "warning:" not in r.stderr
+
+
+def test_a_third_speaker_is_warned_about_in_the_json_and_on_stderr(tmp_path, monkeypatch):
+    words = (Word("Hello", 0.5, 0.9), Word("there.", 1.0, 1.5), Word("Hi!", 2.0, 2.4), Word("Hey.", 2.6, 2.9))
+    segs = (Segment("x", 0.4, 1.6), Segment("y", 1.9, 2.5), Segment("z", 2.55, 2.95))
+    monkeypatch.setattr(pipeline, "_whisper", lambda config: FakeASR(words))
+    monkeypatch.setattr(pipeline, "_get_diarizer", fake_diarizer_factory(FakeDiarizer(segs)))
+    out = tmp_path / "t.json"
+    r = _invoke("transcribe", str(_wav(tmp_path / "three.wav")), "--out", str(out), "--num-speakers", "0", "-q")
+    assert r.exit_code == 0, r.output
+    data = json.loads(out.read_text())
+    assert [s["label"] for s in data["speakers"]] == ["S0", "S1", "S2"]
+    assert len(data["warnings"]) == 1
+    assert data["warnings"][0].startswith("A third speaker, S2, was found: they talk for 0:00 (0.4 s, 18% of the talk).")
+    assert f"warning: {data['warnings'][0]}" in r.stderr
 
 
 def test_progress_bar_runs_without_quiet(tmp_path, fakes):

@@ -18,7 +18,7 @@ from models.config import ModelConfig
 from models.diarization import get_diarizer, resolve_strategy
 from models.diarization import weights as W
 from models.diarization.base import merge_close, relabel_by_appearance
-from models.diarization.channels import ChannelDiarizer, channel_evidence
+from models.diarization.channels import ChannelDiarizer, SileroParams, channel_evidence, owned_speech
 from models.diarization.embedded import EmbeddedDiarizer
 from models.diarization.pyannote_dir import PyannotePipelineDiarizer
 
@@ -54,9 +54,11 @@ def config(tmp_path: Path, pipeline: Path | None = None) -> ModelConfig:
 SPANS = {0: [(0.5, 3.0), (6.0, 6.4), (9.0, 12.0)], 1: [(3.5, 5.5), (7.0, 8.6), (11.5, 13.0)]}
 
 
-def test_channels_find_each_speakers_turns_despite_crosstalk():
+def test_energy_vad_channels_find_each_speakers_turns_despite_crosstalk():
+    # tones are not speech to Silero: these signals test the energy VAD (the fallback)
     audio = Audio(two_track(SPANS, 14.0, bleed=0.1))
-    result = ChannelDiarizer().diarize(audio)
+    result = ChannelDiarizer(silero=False).diarize(audio)
+    assert result.model.name == "channels-energy-vad"
     assert [(s.label, s.channel) for s in result.speakers] == [("S0", 0), ("S1", 1)]
     got = {lab: [(round(s.start, 1), round(s.end, 1)) for s in result.segments if s.speaker == lab]
            for lab in ("S0", "S1")}
@@ -71,9 +73,62 @@ def test_channels_find_each_speakers_turns_despite_crosstalk():
 
 def test_channels_label_by_first_appearance_and_skip_a_silent_channel():
     audio = Audio(two_track({1: [(1.0, 3.0)], 0: []}, 5.0))
-    result = ChannelDiarizer().diarize(audio)
+    result = ChannelDiarizer(silero=False).diarize(audio)
     assert [(s.label, s.channel) for s in result.speakers] == [("S0", 1)]
     assert len(result.segments) == 1 and result.segments[0].speaker == "S0"
+
+
+def test_ownership_gives_a_region_to_the_louder_channel_and_keeps_real_overlap():
+    # frames 0-9: channel 0 speaks, channel 1 hears it 15 dB down (silero hears both);
+    # 10-19: both speak, 6 dB apart; 20-29: channel 1 speaks, channel 0 hears 20 dB down;
+    # 30-39: silence (both at the floor, silero hears nothing)
+    probs = np.array([[0.9] * 30 + [0.1] * 10, [0.8] * 30 + [0.1] * 10])
+    levels = np.array([[-20.0] * 10 + [-20.0] * 10 + [-46.0] * 10 + [-60.0] * 10,
+                       [-35.0] * 10 + [-26.0] * 10 + [-26.0] * 10 + [-60.0] * 10])
+    own = owned_speech(probs, levels, SileroParams())
+    assert own[0].tolist() == [True] * 20 + [False] * 20
+    assert own[1].tolist() == [False] * 10 + [True] * 20 + [False] * 10
+    # hysteresis: once on, speech holds down to neg_threshold, then stops
+    dip = owned_speech(np.array([[0.2, 0.6, 0.4, 0.36, 0.3, 0.45, 0.6]]), np.zeros((1, 7)), SileroParams())
+    assert dip[0].tolist() == [False, True, True, True, False, False, True]
+
+
+def test_channels_use_the_silero_vad_and_fall_back_to_energy_without_its_file(monkeypatch):
+    import models.vad as V
+
+    speech = _fixture_stereo()
+    assert ChannelDiarizer().diarize(speech).model.name == "channels-silero-vad"
+    V.silero_vad.cache_clear()
+    monkeypatch.setattr(V, "silero_onnx_path", lambda: None)
+    try:
+        result = ChannelDiarizer().diarize(speech)
+        assert result.model.name == "channels-energy-vad"
+        assert [s.channel for s in result.speakers] == [0, 1]
+    finally:
+        V.silero_vad.cache_clear()
+
+
+def test_silero_probabilities_tell_speech_from_noise_at_any_rate():
+    from models.vad import silero_vad
+
+    vad = silero_vad()
+    assert vad is not None, "faster-whisper's wheel ships silero_vad_v6.onnx"
+    audio = _fixture_stereo()
+    voice = audio.samples[0][: 4 * SR]
+    noise = np.random.default_rng(0).normal(0, 0.003, size=4 * SR).astype(np.float32)
+    p_voice, p_noise = vad.probabilities(voice, SR), vad.probabilities(noise, SR)
+    assert p_voice.shape == (4 * SR // 512,)
+    assert p_voice.max() > 0.9 and np.mean(p_noise > 0.5) < 0.02
+    resampled = vad.probabilities(voice[::2], SR // 2)  # 8 kHz input is resampled to 16 kHz
+    assert abs(resampled.size - p_voice.size) <= 1 and resampled.max() > 0.5
+
+
+def _fixture_stereo() -> Audio:
+    import wave
+
+    with wave.open(str(Path(__file__).parent / "fixtures/audio/two_voice_stereo.wav"), "rb") as w:
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32768
+        return Audio(pcm.reshape(-1, w.getnchannels()).T.copy(), w.getframerate())
 
 
 def test_auto_picks_channels_only_for_one_speaker_per_channel(tmp_path):

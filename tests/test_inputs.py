@@ -7,7 +7,7 @@ import pytest
 
 from analysis.errors import InputError, TranscriptFormatError
 from analysis.inputs import load_transcript, parse_json_transcript, parse_webvtt
-from analysis.transcript_json import transcript_to_dict
+from analysis.transcript_json import transcript_from_dict, transcript_to_dict
 from analysis.types import Segment, Speaker, Transcript, Turn, Word
 
 
@@ -119,6 +119,28 @@ def test_pipeline_transcript_json_round_trips_and_gets_segments(tmp_path: Path):
     assert hint is None
     assert loaded.turns[1].words == words[2:]
     assert loaded.segments == (Segment("S0", 0.0, 0.8), Segment("S1", 1.0, 1.5))
+
+
+def test_transcript_warnings_round_trip_and_old_transcripts_without_them_still_load(tmp_path: Path):
+    words = (Word("Hi.", 0.0, 0.4, 0.9, "S0"), Word("Hello.", 1.0, 1.5, 0.8, "S1"))
+    warning = "A third speaker, S2, was found: they talk for 0:03 (3.0 s, 40% of the talk)."
+    t = Transcript(
+        duration_s=5.0, speakers=(Speaker("S0"), Speaker("S1"), Speaker("S2")),
+        turns=(Turn("S0", 0.0, 0.4, "Hi.", words[:1]), Turn("S1", 1.0, 1.5, "Hello.", words[1:])),
+        words=words, warnings=(warning,),
+    )
+    data = transcript_to_dict(t)
+    assert data["warnings"] == [warning]
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(data))
+    assert load_transcript(path)[0].warnings == (warning,)
+    del data["warnings"]  # written before warnings existed
+    path.write_text(json.dumps(data))
+    assert load_transcript(path)[0].warnings == ()
+    with pytest.raises(TranscriptFormatError, match=r"^field 'warnings\[0\]': expected a non-empty string$"):
+        transcript_from_dict({**data, "warnings": [3]})
+    with pytest.raises(TranscriptFormatError, match="^field 'warnings': expected a list, got str$"):
+        transcript_from_dict({**data, "warnings": "three people"})
 
 
 ZOOM = """WEBVTT

@@ -205,3 +205,56 @@ def test_diarization_runs_beside_asr_and_progress_stays_on_the_calling_thread(tm
             _wav(tmp_path / "talk2.wav"), _config(tmp_path), asr=FakeASR(WORDS),
             diarizer_factory=lambda *a: BrokenDiarizer(SEGMENTS),
         )
+
+
+THREE = (Segment("a", 0.4, 1.5), Segment("b", 1.9, 3.2), Segment("c", 3.5, 4.7), Segment("a", 5.8, 6.7))
+
+
+def test_a_third_speaker_gets_a_warning_naming_them_and_their_talk_time(tmp_path):
+    t = transcribe_file(
+        _wav(tmp_path / "three.wav"), _config(tmp_path), num_speakers=None, asr=FakeASR(WORDS),
+        diarizer_factory=fake_diarizer_factory(FakeDiarizer(THREE)),
+    )
+    assert [s.label for s in t.speakers] == ["S0", "S1", "S2"]
+    talk = {lab: sum(s.end - s.start for s in THREE if s.speaker == raw) for lab, raw in zip(("S0", "S1", "S2"), "abc")}
+    assert len(t.warnings) == 1
+    line = t.warnings[0]
+    assert line.startswith(f"A third speaker, S2, was found: they talk for 0:01 ({talk['S2']:.1f} s, "
+                           f"{talk['S2'] / sum(talk.values()):.0%} of the talk).")
+    assert "S0" not in line and "S1" not in line
+    two = transcribe_file(
+        _wav(tmp_path / "two.wav"), _config(tmp_path), asr=FakeASR(WORDS),
+        diarizer_factory=fake_diarizer_factory(FakeDiarizer(SEGMENTS)),
+    )
+    assert two.warnings == ()
+
+
+def test_more_speakers_are_warned_about_most_talkative_first_with_m_ss_times(tmp_path):
+    segs = (Segment("a", 0.0, 70.0), Segment("b", 70.0, 140.0), Segment("c", 140.0, 145.0),
+            Segment("d", 145.0, 217.0))
+    t = transcribe_file(
+        _wav(tmp_path / "four.wav", seconds=220.0), _config(tmp_path), num_speakers=None, asr=FakeASR(()),
+        diarizer_factory=fake_diarizer_factory(FakeDiarizer(segs)),
+    )
+    # S3 (72 s) and S0 (70 s, found before S1 with as much) are the pair; S1 and S2 are extra
+    assert [w.split(",")[0:2] for w in t.warnings] == [["A third speaker", " S1"], ["A fourth speaker", " S2"]]
+    assert "they talk for 1:10 (70 s, 32% of the talk)" in t.warnings[0]
+    assert "they talk for 0:05 (5.0 s, 2% of the talk)" in t.warnings[1]
+
+
+def test_the_worker_stores_the_third_speaker_warning_with_the_transcript(make_api):
+    from conftest import scripted_models
+
+    lines = (("spk0", "What would you like to work on today?"), ("spk1", "My deadlines."),
+             ("spk2", "Sorry to interrupt, the room is booked."), ("spk0", "What have you tried so far?"))
+    api = make_api(models=scripted_models(lines=lines))
+    _, h = api.new_org()
+    r = api.upload(h)
+    assert r.status_code == 202, r.text
+    api.process()
+    sid = r.json()["id"]
+    stored = api.client.get(f"/v1/sessions/{sid}/transcript", headers=h).json()["transcript"]
+    assert [s["label"] for s in stored["speakers"]] == ["S0", "S1", "S2"]
+    assert len(stored["warnings"]) == 1 and stored["warnings"][0].startswith("A third speaker, S2, was found")
+    card = api.client.get(f"/v1/sessions/{sid}/scorecard", headers=h).json()
+    assert any("a third person" in reason for reason in card["reliability"]["reasons"]), card["reliability"]

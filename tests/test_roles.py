@@ -73,12 +73,52 @@ def test_hint_naming_nobody_says_it_came_from_the_file():
     )
 
 
-def test_close_call_has_low_confidence_and_first_speaker_wins_ties():
+def test_close_call_has_low_confidence_and_first_speaker_wins_a_full_tie():
     t = transcript([("A", 0, 2, "Is it done?"), ("B", 3, 5, "Is it?"), ("A", 6, 7, "Yes.")])
     roles = resolve_roles(t, None)
+    assert (roles.leader, roles.coachee, roles.confidence) == ("A", "B", Confidence.LOW)
+    assert roles.reason == (
+        "inferred: a close call: A and B ask as many questions (1 each) and as many open "
+        "questions (0 each); A speaks first, so is taken as the leader"
+    )
+
+
+def test_a_tie_in_questions_goes_to_more_distinct_open_questions_not_to_who_spoke_first():
+    speakers = (Speaker("S0", "Sam"), Speaker("S1", "Dana"))
+    t = transcript([
+        ("S0", 0, 3, "Can I ask something? Is the deadline fixed?"),  # two closed questions
+        ("S1", 4, 8, "What makes it feel fixed to you? Is that right?"),  # one open, one closed
+        ("S0", 9, 12, "It is. Does that help?"),
+        ("S1", 13, 18, "How would you like it to go?"),
+    ], speakers)
+    roles = resolve_roles(t, "auto")
+    assert (roles.leader, roles.coachee, roles.confidence) == ("S1", "S0", Confidence.LOW)
+    assert roles.reason == (
+        "inferred: a close call: Dana and Sam ask as many questions (3 each); Dana asks more "
+        "open questions (2 to 0), so is taken as the leader"
+    )
+    assert "S0" not in roles.reason and "S1" not in roles.reason
+
+
+def test_the_same_open_question_asked_again_counts_once_in_a_tie():
+    t = transcript([
+        ("A", 0, 2, "What do you think?"), ("B", 3, 5, "What would help most here?"),
+        ("A", 6, 8, "What do you think?"), ("B", 9, 11, "How did the last one go?"),
+        ("A", 12, 14, "What do you think?"), ("B", 15, 17, "Is that fair?"),
+    ])
+    roles = resolve_roles(t, None)
+    assert roles.leader == "B" and roles.confidence is Confidence.LOW
+    assert "B asks more open questions (2 to 1)" in roles.reason
+
+
+def test_more_questions_still_win_over_more_open_questions():
+    t = transcript([
+        ("A", 0, 2, "Is it done? Is it late? Is it yours?"),
+        ("B", 3, 6, "What happened? How do you feel about it?"),
+    ])
+    roles = resolve_roles(t, None)
     assert roles.leader == "A"
-    assert roles.confidence is Confidence.LOW
-    assert "tied with B; A speaks first" in roles.reason
+    assert roles.reason == "inferred: A asks the most questions (3 of 5)"
 
 
 def test_no_questions_at_all():

@@ -139,6 +139,8 @@ def _summary(transcript, out: Path) -> None:
         f"in {total:.1f} s (real-time factor {rtf:.2f})",
         err=True,
     )
+    for line in transcript.warnings:
+        typer.echo(f"warning: {line}", err=True)
 
 
 class _progress:

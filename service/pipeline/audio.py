@@ -14,6 +14,9 @@ Wall time of every stage is recorded in ``TranscriptMeta.stage_timings_s`` (seco
 "transcribe" and "diarize" overlap; "total" covers all stages). Progress goes through
 ``hook(stage, completed, total)`` with stages "decode", "transcribe", "diarize",
 "attribute", always called from the calling thread and in that order.
+
+``Transcript.warnings`` gets one plain-English line per speaker beyond the two who talk
+most (a 1:1 has two people; the scorecard repeats it in its reliability reasons).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, TypeVar
 
 from analysis.types import ProgressHook, Transcript, TranscriptMeta, no_progress
+from analysis.units import format_clock
 from models.asr import ASR, AsrResult
 from models.audio_types import Audio
 from models.config import ModelConfig
@@ -115,11 +119,42 @@ def transcribe_file(
         num_channels=audio.num_channels,
     )
     transcript = _timed(timings, "attribute", lambda: _attribute(result, dia, audio.duration_s, meta))
+    transcript = replace(transcript, warnings=transcript.warnings + speaker_warnings(transcript))
+    for line in transcript.warnings:
+        log.warning("%s: %s", path.name, line)
     hook("attribute", 1.0, 1.0)
     timings["total"] = time.perf_counter() - started
     log.info("%s: %.1f s of audio transcribed; stage seconds %s", path.name, audio.duration_s,
              {k: round(v, 2) for k, v in timings.items()})  # fmt: skip
     return replace(transcript, meta=replace(transcript.meta, stage_timings_s=dict(timings)))
+
+
+_ORDINALS = ("third", "fourth", "fifth", "sixth")
+
+
+def speaker_warnings(transcript: Transcript) -> tuple[str, ...]:
+    """One warning per speaker beyond the two who talk most, most talkative first, naming
+    the speaker's label (and name, when known) and their talk time in m:ss and seconds.
+    Talk time is the speaker's diarization segments (their turns when there are none)."""
+    spans = transcript.segments or transcript.turns
+    talk = {s.label: 0.0 for s in transcript.speakers}
+    for x in spans:
+        talk[x.speaker] = talk.get(x.speaker, 0.0) + max(0.0, x.end - x.start)
+    total = sum(talk.values())
+    ranked = sorted(talk.items(), key=lambda kv: -kv[1])[2:]  # stable: first found wins ties
+    out = []
+    for k, (label, seconds) in enumerate(ranked):
+        nth = _ORDINALS[k] if k < len(_ORDINALS) else "further"
+        name = transcript.display_name(label)
+        who = label if name == label else f"{name} ({label})"
+        share = f", {seconds / total:.0%} of the talk" if total > 0 else ""
+        secs = f"{seconds:.1f}" if seconds < 9.95 else f"{seconds:.0f}"
+        out.append(
+            f"A {nth} speaker, {who}, was found: they talk for {format_clock(seconds)} "
+            f"({secs} s{share}). The scores treat the recording as a 1:1 between "
+            "a leader and a coachee, so check who is who before reading them."
+        )
+    return tuple(out)
 
 
 class _ProgressRelay:
