@@ -86,8 +86,14 @@ class Settings(BaseSettings):
     share_ttl_s: int = Field(7 * 24 * 3600, gt=0, description="Default lifetime of share links, seconds.")
     rate_limit_per_minute: int = Field(
         1200, ge=0, description="Requests per minute per API key (a burst of that many, then "
-        "refilled evenly; per API process); 429 above it; 0 turns the limit off."
+        "refilled evenly; shared by all API nodes when Redis is configured, else per API process); "
+        "429 above it; 0 turns the limit off."
     )
+    redis_url: str | None = Field(
+        None, description="Redis holding the rate-limit buckets shared by all API nodes (redis://); "
+        "default: the Celery broker when it is redis://, else none (limits per process)."
+    )
+    redis_prefix: str = Field("coachscore:", description="Prefix of this deployment's Redis keys.")
     webhook_timeout_s: float = Field(10.0, gt=0)
     webhook_max_attempts: int = Field(6, ge=1)
     webhook_backoff_s: float = Field(2.0, ge=0, description="First retry delay; doubles per attempt.")
@@ -102,7 +108,8 @@ class Settings(BaseSettings):
     )
     signin_lockout_minutes: float = Field(15.0, gt=0, description="How long a locked account stays locked.")
     signin_rate_per_minute: int = Field(
-        20, ge=0, description="Sign-in attempts per minute per client address (per process); 0 = off."
+        20, ge=0, description="Sign-in attempts per minute per client address (in Redis like the API "
+        "limit, else per process); 0 = off."
     )
     invite_ttl_hours: float = Field(72.0, gt=0, description="Lifetime of invitation links, hours.")
     reset_ttl_hours: float = Field(24.0, gt=0, description="Lifetime of password-reset links, hours.")
