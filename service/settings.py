@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     data_dir: Path | None = Field(None, description="Uploads and secrets; default HOME/data.")
     rubrics_dir: Path | None = Field(None, description="Operator rubrics (ID.toml); default HOME/rubrics.")
     max_upload_mb: float = Field(1024.0, gt=0, description="Largest accepted upload, MiB (413 above).")
+    min_speech_s: float | None = Field(
+        None, ge=0, description="Seconds of speech a recording needs, for every upload and `analyze`, "
+        "instead of the rubric's [limits] min_speech_s (default 20); 0 accepts any recording that decodes."
+    )
     max_transcript_mb: float = Field(20.0, gt=0, description="Largest transcript import, MiB.")
     keep_audio: bool = Field(True, description="Keep recordings after processing (False: delete when done).")
     worker_concurrency: int = Field(1, ge=1, le=64, description="Jobs processed at once by a worker.")
