@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -59,11 +59,22 @@ def measure_speech(path: Path, *, enough_s: float, max_scan_s: float | None = No
         if stated is None or stated <= max_scan_s:
             return tally.result(complete=False)
         for start in _window_starts(max_scan_s, stated):
-            container.seek(int(start / float(stream.time_base)), stream=stream, any_frame=False, backward=True)
+            if not _seek(container, stream, start):
+                break  # a stream that cannot seek: judge from what was read
             tally.feed(_resampled_chunks(container, stream, path, 1), WINDOW_S)
             if tally.done:
                 break
         return tally.result(complete=False)
+
+
+def _seek(container: Any, stream: Any, at_s: float) -> bool:
+    import av
+
+    try:
+        container.seek(int(at_s / float(stream.time_base)), stream=stream, any_frame=False, backward=True)
+    except (av.error.FFmpegError, ValueError, ZeroDivisionError, TypeError):
+        return False
+    return True
 
 
 def _window_starts(scanned_s: float, duration_s: float) -> list[float]:
