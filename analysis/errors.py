@@ -38,6 +38,13 @@ class UnsupportedMediaError(InputError):
     code = "unsupported_media"
 
 
+class TooLittleSpeechError(InputError):
+    """The recording decodes but has too little speech to score (or none: code
+    ``silent_recording``); the message names the user's file and the rubric's minimum."""
+
+    code = "too_little_speech"
+
+
 class TranscriptFormatError(InputError):
     """A transcript file (JSON, WebVTT) is malformed; the message names line or field."""
 

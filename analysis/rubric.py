@@ -16,6 +16,8 @@ from analysis.results import DimensionScore, Metric, Moment, Score
 from analysis.units import format_clock, format_metric_value
 
 DEFAULT_RUBRIC = "rubric-default.toml"
+DEFAULT_MIN_SPEECH_S = 20.0  # [limits] min_speech_s when a rubric does not say
+MAX_MIN_SPEECH_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -66,13 +68,15 @@ class Dimension:
 @dataclass(frozen=True)
 class Rubric:
     """``targets``: the value each metric should reach (by metric key; which way is
-    better comes from the metric registry), shown on the scorecard."""
+    better comes from the metric registry), shown on the scorecard. ``min_speech_s``
+    (table ``limits``): the seconds of speech in all a recording needs to be scored."""
 
     id: str
     version: str
     title: str
     dimensions: tuple[Dimension, ...]
     targets: Mapping[str, float] = field(default_factory=dict)
+    min_speech_s: float = DEFAULT_MIN_SPEECH_S  # [limits]: less speech than this, no scorecard (0: off)
 
 
 def load_rubric(path: Path | None = None) -> Rubric:
@@ -106,7 +110,8 @@ def parse_rubric(text: str, name: str = "rubric") -> Rubric:
         if k in keys[:i]:
             raise RubricError(f"rubric {name}: field 'dimensions[{i}].key': duplicate key {k!r}")
     rubric = Rubric(_text(data, "id", name), _text(data, "version", name),
-                    str(data.get("title", "")), dimensions, _targets(data.get("targets", {}), name))
+                    str(data.get("title", "")), dimensions, _targets(data.get("targets", {}), name),
+                    _min_speech_s(data.get("limits", {}), name))
     _check_full_marks(rubric, name)
     return rubric
 
@@ -119,6 +124,21 @@ def _targets(d: Any, name: str) -> dict[str, float]:
         if not _is_number(value):
             raise RubricError(f"rubric {name}: field 'targets.{key}' must be a number, got {value!r}")
     return {k: float(v) for k, v in d.items()}
+
+
+def _min_speech_s(d: Any, name: str) -> float:
+    """``[limits] min_speech_s``: seconds, 0 to 3600 (0 turns the check off)."""
+    if not isinstance(d, Mapping):
+        raise RubricError(f"rubric {name}: field 'limits' must be a table (min_speech_s = seconds)")
+    for key in d:
+        if key != "min_speech_s":
+            raise RubricError(f"rubric {name}: field 'limits.{key}' is not a known limit (known: min_speech_s)")
+    value = d.get("min_speech_s", DEFAULT_MIN_SPEECH_S)
+    if not _is_number(value) or not 0 <= value <= MAX_MIN_SPEECH_S:
+        raise RubricError(
+            f"rubric {name}: field 'limits.min_speech_s' must be seconds from 0 to {MAX_MIN_SPEECH_S:g}, got {value!r}"
+        )
+    return float(value)
 
 
 def _known_metric(metric: str, where: str, name: str) -> None:

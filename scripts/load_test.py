@@ -51,6 +51,7 @@ class Server:
         env = {**os.environ, "COACHSCORE_HOME": str(home), "HF_HUB_OFFLINE": "1",
                "PYANNOTE_METRICS_ENABLED": "false", "COACHSCORE_JOB_POLL_S": "0.2",
                "COACHSCORE_RATE_LIMIT_PER_MINUTE": "0",  # measure latency, not the limiter
+               "COACHSCORE_MIN_SPEECH_S": "0",  # the big upload is a quiet tone, not speech
                "COACHSCORE_MODELS_DIR": str(_models_dir())}
         if pipeline == "fake":  # the real pipeline on scripted fake models (no weights, no spaCy)
             env["COACHSCORE_MODEL_BACKEND"] = "fake"

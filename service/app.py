@@ -79,7 +79,7 @@ def open_context(settings: Settings, runner: JobRunner | None = None) -> AppCont
     """Database (migrated if configured), storage and share key for one app."""
     from service.api.deps import AppContext
     from service.db import make_engine, make_sessionmaker, upgrade
-    from service.ratelimit import RateLimiter
+    from service.ratelimit import make_limiter
     from service.storage import StorageError, open_storage
 
     url = settings.resolved_database_url()
@@ -103,7 +103,7 @@ def open_context(settings: Settings, runner: JobRunner | None = None) -> AppCont
         runner = _default_runner(settings)
     return AppContext(
         settings, engine, make_sessionmaker(engine), storage, runner, share_key(settings),
-        RateLimiter(settings.rate_limit_per_minute),
+        make_limiter(settings.rate_limit_per_minute, settings, "api"),
     )
 
 

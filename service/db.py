@@ -368,6 +368,21 @@ class Comment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ShareLink(Base):
+    """A link that opens one session's HTML scorecard without a key until ``expires_at``.
+    Only the SHA-256 (hex) of its random token is stored; ``revoked_at`` turns it off."""
+
+    __tablename__ = "share_links"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
 class Correction(Base):
     """A reviewer's correction of the machine's labels (audit trail): who, when, what kind
     (``swap_roles``) and the machine's labels before it (``before``, e.g. the roles JSON)."""

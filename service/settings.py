@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     data_dir: Path | None = Field(None, description="Uploads and secrets; default HOME/data.")
     rubrics_dir: Path | None = Field(None, description="Operator rubrics (ID.toml); default HOME/rubrics.")
     max_upload_mb: float = Field(1024.0, gt=0, description="Largest accepted upload, MiB (413 above).")
+    min_speech_s: float | None = Field(
+        None, ge=0, description="Seconds of speech a recording needs, for every upload and `analyze`, "
+        "instead of the rubric's [limits] min_speech_s (default 20); 0 accepts any recording that decodes."
+    )
     max_transcript_mb: float = Field(20.0, gt=0, description="Largest transcript import, MiB.")
     keep_audio: bool = Field(True, description="Keep recordings after processing (False: delete when done).")
     worker_concurrency: int = Field(1, ge=1, le=64, description="Jobs processed at once by a worker.")
@@ -100,13 +104,20 @@ class Settings(BaseSettings):
     )
     public_base_url: str = Field("http://127.0.0.1:8000", description="Base of URLs handed to clients.")
     share_secret: str | None = Field(
-        None, description="Key signing share links; default a random one kept in DATA_DIR/share.key."
+        None, description="Key that signed share links before they became random tokens stored hashed "
+        "(migration 0004); no longer used to open links. Default: a random one in DATA_DIR/share.key."
     )
     share_ttl_s: int = Field(7 * 24 * 3600, gt=0, description="Default lifetime of share links, seconds.")
     rate_limit_per_minute: int = Field(
         1200, ge=0, description="Requests per minute per API key (a burst of that many, then "
-        "refilled evenly; per API process); 429 above it; 0 turns the limit off."
+        "refilled evenly; shared by all API nodes when Redis is configured, else per API process); "
+        "429 above it; 0 turns the limit off."
     )
+    redis_url: str | None = Field(
+        None, description="Redis holding the rate-limit buckets shared by all API nodes (redis://); "
+        "default: the Celery broker when it is redis://, else none (limits per process)."
+    )
+    redis_prefix: str = Field("coachscore:", description="Prefix of this deployment's Redis keys.")
     webhook_timeout_s: float = Field(10.0, gt=0)
     webhook_max_attempts: int = Field(6, ge=1)
     webhook_backoff_s: float = Field(2.0, ge=0, description="First retry delay; doubles per attempt.")
@@ -121,7 +132,8 @@ class Settings(BaseSettings):
     )
     signin_lockout_minutes: float = Field(15.0, gt=0, description="How long a locked account stays locked.")
     signin_rate_per_minute: int = Field(
-        20, ge=0, description="Sign-in attempts per minute per client address (per process); 0 = off."
+        20, ge=0, description="Sign-in attempts per minute per client address (in Redis like the API "
+        "limit, else per process); 0 = off."
     )
     invite_ttl_hours: float = Field(72.0, gt=0, description="Lifetime of invitation links, hours.")
     reset_ttl_hours: float = Field(24.0, gt=0, description="Lifetime of password-reset links, hours.")

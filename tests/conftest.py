@@ -99,6 +99,9 @@ def make_settings(home: Path, db_url: str, **overrides: Any):
         home=home, database_url=db_url, embedded_worker=False, auto_migrate=True,
         model_backend="fake", webhook_allow_private=True,
         public_base_url="http://testserver", webhook_backoff_s=0.0, share_secret="test-share-secret",
+        # the uploads here are short synthetic tones scored by scripted fake models, so the
+        # speech check is off; tests/test_upload_check.py turns it on (min_speech_s=None)
+        min_speech_s=0,
     )
     values.update(overrides)
     return Settings(**values)

@@ -30,6 +30,7 @@ def base_env(home: Path, **extra: str) -> dict[str, str]:
         "PYTHONPATH": str(ROOT), "COACHSCORE_HOME": str(home), "COACHSCORE_MODEL_BACKEND": "fake",
         "COACHSCORE_JOB_POLL_S": "0.2", "COACHSCORE_RATE_LIMIT_PER_MINUTE": "0",
         "COACHSCORE_WEBHOOK_ALLOW_PRIVATE": "true", "HF_HUB_OFFLINE": "1",
+        "COACHSCORE_MIN_SPEECH_S": "0",  # the uploads are short synthetic tones (fake models)
     })
     env.update(extra)
     return env

@@ -6,8 +6,6 @@ import time
 
 import pytest
 
-from service.api.share import make_token, read_token
-from service.errors import ApiError
 
 
 @pytest.fixture
@@ -118,28 +116,75 @@ def test_share_link_opens_html_without_a_key_until_it_expires(two_orgs):
     bad = api.client.get(tampered)
     assert bad.status_code == 403 and bad.json()["error"]["code"] == "invalid_share_link"
     api.client.delete(f"/v1/sessions/{sid}", headers=a)
-    assert api.client.get(path).status_code == 404
+    assert api.client.get(path).status_code == 403  # the session's links went with it
+    assert _share_rows(api) == []
 
 
-def test_share_token_expiry_and_forgery():
-    key = b"k" * 32
-    token = make_token(key, "ses_x", "org_y", int(time.time()) + 60)
-    assert read_token(key, token) == ("ses_x", "org_y")
-    with pytest.raises(ApiError) as e:
-        read_token(key, token, now=time.time() + 61)
-    assert (e.value.status, e.value.code) == (403, "share_link_expired")
-    with pytest.raises(ApiError) as e:
-        read_token(b"other" * 8, token)
-    assert e.value.code == "invalid_share_link"
+def test_share_token_is_opaque_random_and_stored_hashed(two_orgs):
+    import hashlib
 
-
-def test_expired_link_over_http_is_403(two_orgs):
     api, a, b, sid = two_orgs
-    org_id = api.client.get(f"/v1/sessions/{sid}", headers=a).json()  # noqa: F841 - ensure exists
-    token = make_token(api.client.app.state.ctx.share_key, sid, _org_of(api, sid), int(time.time()) - 1)
-    r = api.client.get(f"/share/{token}")
+    created = [api.client.post(f"/v1/sessions/{sid}/share", headers=a).json() for _ in range(2)]
+    tokens = [c["url"].rsplit("/share/", 1)[1] for c in created]
+    assert tokens[0] != tokens[1] and all(len(t) >= 43 for t in tokens)  # token_urlsafe(32)
+    org = _org_of(api, sid)
+    for t in tokens:
+        assert sid not in t and sid.removeprefix("ses_") not in t and org not in t and "." not in t
+    rows = _share_rows(api)
+    assert sorted(r.token_sha256 for r in rows) == sorted(hashlib.sha256(t.encode()).hexdigest() for t in tokens)
+    assert not any(t in repr(vars(r)) for r in rows for t in tokens)  # the token itself is nowhere
+
+
+def test_share_links_are_listed_and_revocable_without_deleting_the_session(two_orgs):
+    api, a, b, sid = two_orgs
+    first = api.client.post(f"/v1/sessions/{sid}/share", headers=a).json()
+    second = api.client.post(f"/v1/sessions/{sid}/share", headers=a).json()
+    listed = api.client.get(f"/v1/sessions/{sid}/shares", headers=a).json()["items"]
+    assert {x["id"] for x in listed} == {first["id"], second["id"]}
+    assert all(x["status"] == "active" and x["revoked_at"] is None for x in listed)
+    assert "url" not in listed[0] and not any(first["url"].rsplit("/", 1)[1] in str(x) for x in listed)
+    assert api.client.get(f"/v1/sessions/{sid}/shares", headers=b).status_code == 404  # other org
+    assert api.client.delete(f"/v1/sessions/{sid}/shares/{first['id']}", headers=b).status_code == 404
+    assert api.client.delete(f"/v1/sessions/{sid}/shares/{first['id']}", headers=a).status_code == 204
+    assert api.client.delete(f"/v1/sessions/{sid}/shares/{first['id']}", headers=a).status_code == 204  # again: no-op
+    assert api.client.delete(f"/v1/sessions/{sid}/shares/shr_nope", headers=a).status_code == 404
+    r = api.client.get(first["url"].removeprefix("http://testserver"))
+    assert r.status_code == 403 and r.json()["error"]["code"] == "share_link_revoked"
+    assert api.client.get(second["url"].removeprefix("http://testserver")).status_code == 200  # the other still works
+    assert api.client.get(f"/v1/sessions/{sid}", headers=a).json()["status"] == "done"  # the session stays
+    status = {x["id"]: x["status"] for x in api.client.get(f"/v1/sessions/{sid}/shares", headers=a).json()["items"]}
+    assert status == {first["id"]: "revoked", second["id"]: "active"}
+
+
+def test_expired_or_revoked_link_is_a_page_for_browsers_and_json_for_api_clients(two_orgs):
+    from datetime import timedelta
+
+    from service.db import ShareLink, utcnow
+
+    api, a, b, sid = two_orgs
+    link = api.client.post(f"/v1/sessions/{sid}/share", headers=a).json()
+    with api.client.app.state.ctx.factory() as db:
+        db.get(ShareLink, link["id"]).expires_at = utcnow() - timedelta(seconds=1)
+        db.commit()
+    path = link["url"].removeprefix("http://testserver")
+    r = api.client.get(path)
     assert r.status_code == 403 and r.json()["error"] == {
         "code": "share_link_expired", "message": "this share link has expired; ask for a new one"}
+    page = api.client.get(path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status_code == 403 and page.headers["content-type"].startswith("text/html")
+    assert "This share link has expired" in page.text or "this share link has expired" in page.text
+    assert "share_link_expired" not in page.text  # no internal codes on the page
+    listed = api.client.get(f"/v1/sessions/{sid}/shares", headers=a).json()["items"]
+    assert [x["status"] for x in listed] == ["expired"]
+
+
+def _share_rows(api):
+    from sqlalchemy import select
+
+    from service.db import ShareLink
+
+    with api.client.app.state.ctx.factory() as db:
+        return list(db.scalars(select(ShareLink)))
 
 
 def _org_of(api, sid):

@@ -119,7 +119,7 @@ def test_audio_input_goes_through_the_pipeline(runner, tmp_path: Path, monkeypat
 
     monkeypatch.setattr(service.pipeline, "transcribe", fake_transcribe)
     audio = tmp_path / "call.wav"
-    audio.write_bytes(b"RIFF")
+    audio.write_bytes((Path(__file__).resolve().parents[1] / "samples" / "coaching_1on1.wav").read_bytes())
     out = tmp_path / "card.json"
     result = run(runner, audio, "--leader", "Dana", "--json", out)
     assert result.exit_code == 0, result.output

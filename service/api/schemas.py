@@ -135,8 +135,23 @@ class ShareRequest(BaseModel):
 
 
 class ShareOut(BaseModel):
-    url: str
+    id: str = Field(description="the link's id, for listing and revoking it")
+    url: str = Field(description="the link; shown once (only a hash of its token is stored)")
     expires_at: datetime
+
+
+class ShareLinkOut(BaseModel):
+    """A share link as listed: never its token or URL (only their hash is kept)."""
+
+    id: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    status: Literal["active", "expired", "revoked"]
+
+
+class ShareList(BaseModel):
+    items: list[ShareLinkOut]
 
 
 class TranscriptOut(BaseModel):

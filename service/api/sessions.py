@@ -147,10 +147,7 @@ async def accept_recording(request: Request, ctx: AppContext, caller: Principal,
         if form.upload is None:
             raise ApiError(422, "validation_error", "file: field required")
         fields = _checked_options(ctx, _fields({k: v for k, v in form.fields.items() if k in UPLOAD_FIELDS}))
-        try:
-            await anyio.to_thread.run_sync(probe_audio, form.upload.path)
-        except UnsupportedMediaError as e:
-            raise ApiError(415, e.code, e.message) from e
+        await _check_recording(ctx, form.upload.path, form.filename, fields.rubric)
         stored = await anyio.to_thread.run_sync(ctx.storage.commit, form.upload, form.filename)  # S3: minutes
     except BaseException:
         if form.upload is not None:
@@ -166,6 +163,36 @@ async def accept_recording(request: Request, ctx: AppContext, caller: Principal,
     except BaseException:
         await anyio.to_thread.run_sync(_drop_if_unreferenced, ctx, stored.relpath)
         raise
+
+
+async def _check_recording(ctx: AppContext, path, filename: str | None, rubric: str | None) -> None:
+    """415 unless the temp upload decodes; 422 when it is silent or has too little speech
+    for the rubric (``service.upload_check``), with the user's file name in the message."""
+    from analysis.errors import AudioDecodeError, TooLittleSpeechError
+    from service.upload_check import check_speech, required_speech_s
+
+    try:
+        duration = await anyio.to_thread.run_sync(probe_audio, path)
+    except UnsupportedMediaError as e:
+        raise ApiError(415, e.code, e.message) from e
+    need = required_speech_s(ctx.settings, _upload_rubric(ctx, rubric))
+    try:
+        await anyio.to_thread.run_sync(check_speech, path, filename, need, duration)
+    except TooLittleSpeechError as e:
+        raise ApiError(422, e.code, e.message) from e
+    except (AudioDecodeError, UnsupportedMediaError) as e:
+        raise ApiError(415, "unsupported_media", e.message) from e
+
+
+def _upload_rubric(ctx: AppContext, rubric: str | None):
+    """The rubric an upload will be scored with (already checked to be installed)."""
+    from analysis.rubric import load_rubric
+
+    path = installed_rubric(ctx.settings.resolved_rubrics_dir(), rubric) if rubric and rubric != "default" else None
+    try:
+        return load_rubric(path)
+    except RubricError as e:
+        raise ApiError(422, "unknown_rubric", e.message) from e
 
 
 def _drop_if_unreferenced(ctx: AppContext, relpath: str) -> None:

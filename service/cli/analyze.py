@@ -39,6 +39,7 @@ class RunSetup:
     names: PeopleNames
     rubric: Rubric
     models: ModelSet
+    min_speech_s: float = 0.0  # a recording with less speech is refused (service.upload_check)
 
 
 def register(app: typer.Typer) -> None:
@@ -84,10 +85,12 @@ def analyze(
 def _job(leader: str, leader_name: str | None, coachee_name: str | None, rubric: Path | None, no_nlp: bool) -> RunSetup:
     from analysis.rubric import load_rubric
     from service.settings import get_settings
+    from service.upload_check import required_speech_s
 
     the_rubric = load_rubric(rubric)  # validate before any slow work
+    settings = get_settings()
     return RunSetup(LeaderChoice(leader), PeopleNames(leader_name, coachee_name), the_rubric,
-               ModelSet(get_settings().model_config_(), use_nlp=not no_nlp))
+                    ModelSet(settings.model_config_(), use_nlp=not no_nlp), required_speech_s(settings, the_rubric))
 
 
 def expand_inputs(inputs: list[Path]) -> list[Path]:
@@ -119,6 +122,8 @@ def analyze_one(path: Path, job: RunSetup) -> ScoreResult:
 
     if path.is_dir():
         raise InputError(f"{path}: is a directory, expected a transcript or recording file")
+    if path.suffix.lower() not in TRANSCRIPT_SUFFIXES:
+        _check_speech(path, job.min_speech_s)  # the upload's check: too little speech, no scorecard
     transcript, hint = _load_input(path, job.models)
     choice = LeaderChoice(job.choice.leader, hint)
     return score(transcript, choice, job.names, job.rubric, job.models.nlp(), job.models.encoder())
@@ -137,6 +142,14 @@ def _load_input(path: Path, models: ModelSet) -> tuple[Transcript, str | None]:
     if path.suffix.lower() in TRANSCRIPT_SUFFIXES:
         return load_transcript(path)
     return _transcribe(path, models), None
+
+
+def _check_speech(path: Path, min_speech_s: float) -> None:
+    from models.decode import probe_audio
+    from service.upload_check import check_speech
+
+    if min_speech_s > 0:
+        check_speech(path, path.name, min_speech_s, probe_audio(path).duration_s)
 
 
 def _transcribe(path: Path, models: ModelSet) -> Transcript:

@@ -72,8 +72,11 @@ def release(factory: sessionmaker, job_ids: list[str]) -> int:
 def fail_session(
     db: Session, settings: Settings, s: CoachingSession, code: str, message: str, stage: str | None
 ) -> None:
-    """Mark ``s`` failed with a reason and queue its webhook (caller commits)."""
-    s.status, s.error_code, s.error_message, s.error_stage = "failed", code, message, stage
+    """Mark ``s`` failed with a reason and queue its webhook (caller commits). The error
+    always names a stage: ``stage``, else the session's current one, else the first stage
+    its job would have run ("decode" for a recording not yet transcribed, else "analyze")."""
+    first = "decode" if s.transcript_json is None and s.audio_path else "analyze"
+    s.status, s.error_code, s.error_message, s.error_stage = "failed", code, message, stage or s.stage or first
     s.finished_at = utcnow()
     webhooks.enqueue_for_session(db, s, settings.public_base_url)
 

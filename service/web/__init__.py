@@ -13,7 +13,7 @@ def install_web(app: Any, settings: Any) -> None:
     """Mount the pages, their static files and the HTML error pages on ``app``."""
     from fastapi.staticfiles import StaticFiles
 
-    from service.ratelimit import RateLimiter
+    from service.ratelimit import make_limiter
     from service.web.negotiate import install_html_errors
     from service.web.routes import router
     from service.web.comments import router as comments_router
@@ -23,7 +23,7 @@ def install_web(app: Any, settings: Any) -> None:
     from service.web.upload import router as upload_router
     from service.web.templating import HERE, STATIC_URL
 
-    app.state.web_limiter = RateLimiter(settings.signin_rate_per_minute)
+    app.state.web_limiter = make_limiter(settings.signin_rate_per_minute, settings, "signin")
     app.mount(STATIC_URL, StaticFiles(directory=str(HERE / "static")), name="web-static")
     app.include_router(router)
     app.include_router(upload_router)
