@@ -1,8 +1,11 @@
-"""Per-leader trend: sessions per month, scores over time, rescue rate; and its HTML page.
+"""Per-leader trend: sessions per month, scores over time, rescue rate; and its charts.
 
-Pure computation over finished sessions (``TrendInput``); the HTML page draws an inline
-SVG chart (no scripts, no external assets). Scores are 0-100; rescue rate is rescues per
-session and per 10 minutes of recording.
+Pure computation over finished sessions (``TrendInput``, from stored rows by ``inputs_of``):
+``compute_trend`` is the one trend for the API (``/v1/leaders/{leader}/trend``), the web
+trend page and the team page. The API's HTML page draws ``chart``; the web page draws
+``dated_chart`` (dates to scale, a line per rubric dimension, the rescue rate). All inline
+SVG: no scripts, no external assets. Scores are 0-100; rescue rate is rescues per session
+and per 10 minutes of recording.
 """
 
 from __future__ import annotations
