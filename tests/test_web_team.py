@@ -14,6 +14,7 @@ from service.web.team import leader_stats, sort_rows, summary
 from web_world import World, cheap_hashes, world  # noqa: F401  (fixtures)
 
 NOW = datetime(2026, 6, 30, 12, tzinfo=timezone.utc)
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 def _ago(days: float) -> datetime:
@@ -108,9 +109,6 @@ def test_one_session_sits_in_the_middle():
 
 
 # --------------------------------------------------------------------------- the pages
-
-
-pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 def _scored(world: World, org: str, leader: str | None, days_ago: float, score: float, *, private=False) -> str:
