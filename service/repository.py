@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Sequence
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -154,11 +154,22 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise ApiError(400, "bad_request", "cursor is not valid; use next_cursor from the previous page") from e
 
 
-def leader_done_sessions(db: Session, org_id: str, leader: str) -> tuple[Person, Sequence[CoachingSession]]:
-    """The organisation's person ``leader`` (name or id) and their scored sessions; 404 if none."""
+def find_leader(db: Session, org_id: str, leader: str) -> Person:
+    """The organisation's person ``leader``: by id or exact name, else by name ignoring case
+    ('dana' finds 'Dana'); 404 if none."""
     person = db.scalar(select(Person).where(person_named(org_id, leader)))
     if person is None:
+        person = db.scalar(select(Person).where(Person.org_id == org_id,
+                                                func.lower(Person.name) == leader.strip().lower())
+                           .order_by(Person.created_at, Person.id))
+    if person is None:
         raise not_found("leader")
+    return person
+
+
+def leader_done_sessions(db: Session, org_id: str, leader: str) -> tuple[Person, Sequence[CoachingSession]]:
+    """The organisation's person ``leader`` (name or id) and their scored sessions; 404 if none."""
+    person = find_leader(db, org_id, leader)
     rows = db.scalars(
         select(CoachingSession).options(*defer_big_columns()).where(
             CoachingSession.org_id == org_id, CoachingSession.leader_id == person.id,

@@ -61,6 +61,7 @@ def test_trend_endpoint_uses_recorded_at_and_only_done_sessions(api):
     card = api.client.get(f"/v1/sessions/{first['id']}/scorecard", headers=h).json()
     assert t["points"][0]["overall"] == card["score"]["overall"] == first["overall_score"]
     assert t["points"][0]["dimensions"] == {d["key"]: d["score"] for d in card["score"]["dimensions"]}
+    assert api.client.get("/v1/leaders/dANA/trend", headers=h).json() == t  # names ignore case
     by_id = api.client.get(f"/v1/leaders/{t['leader']['id']}/trend", headers=h).json()
     assert by_id["sessions"] == 2
     page = api.client.get("/v1/leaders/Dana/trend.html", headers=h)

@@ -13,7 +13,7 @@ from service.api.schemas import TrendOut
 from service.auth import Principal
 from service.errors import error_responses
 from service.repository import leader_done_sessions
-from service.trend import TrendInput, compute_trend, render_trend_html
+from service.trend import compute_trend, inputs_of, render_trend_html
 
 router = APIRouter(prefix="/v1/leaders", tags=["leaders"])
 LeaderPath = Annotated[str, Path(min_length=1, max_length=200, description="leader name or person id")]
@@ -21,12 +21,7 @@ LeaderPath = Annotated[str, Path(min_length=1, max_length=200, description="lead
 
 def _trend(db: Session, caller: Principal, leader: str) -> dict:
     person, rows = leader_done_sessions(db, caller.org_id, leader)
-    items = [
-        TrendInput(r.id, r.recorded_at or r.created_at, r.overall_score, r.dimension_scores or {},
-                   r.rescue_count, r.duration_s)
-        for r in rows
-    ]
-    return compute_trend({"id": person.id, "name": person.name}, items)
+    return compute_trend({"id": person.id, "name": person.name}, inputs_of(rows))
 
 
 @router.get("/{leader}/trend", response_model=TrendOut, responses=error_responses(401, 404, 422))

@@ -1,5 +1,5 @@
 """CLI commands of the REST service: serve, worker, admin create-org/create-key/list-keys/revoke-key/
-create-user, db upgrade."""
+create-user/first-run, db upgrade."""
 
 from __future__ import annotations
 
@@ -174,6 +174,38 @@ def create_user_cmd(
     typer.echo(link)
     typer.echo(f"(one-time link for {user.email}, {role} of {found.name}; open it within "
                f"{settings.invite_ttl_hours:g} hours to choose a password)", err=True)
+
+
+@admin.command("first-run")
+def first_run_cmd(
+    email: str = typer.Option("admin@example.com", "--email", help="The first admin's email address (they sign in with it)."),
+    org: str = typer.Option("My organisation", "--org", help="The organisation to create when there is none."),
+    port: int = typer.Option(8000, "--port", help="The port `coachscore serve` will listen on (for the printed URLs)."),
+) -> None:
+    """Get a fresh install ready to sign in: the organisation and its first admin when the server
+    has no admin yet, then print how to start the web app and a one-time sign-in link. Safe to
+    run again: it makes no second admin; the first admin gets a new link (invitation, or password
+    reset once they have a password). The link is the last line of the output."""
+    from service.settings import get_settings
+    from service.web.first_run import first_run
+
+    settings = get_settings()
+    if "public_base_url" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{port}"})
+    base = settings.public_base_url.rstrip("/")
+    with _db() as db:
+        done = _or_exit(lambda: first_run(db, settings, email, org))
+        db.commit()
+    what = "Created" if done.created else "Already there:"
+    typer.echo(f"{what} admin {done.email} of {done.org}.")
+    typer.echo("")
+    typer.echo("Start the web app (keep it running; Ctrl-C stops it):")
+    typer.echo(f"    .venv/bin/coachscore serve --port {port}")
+    typer.echo(f"Then open {base}/ in a browser. Sample recording to upload: samples/coaching_1on1.wav")
+    action = "choose your name and password" if done.purpose == "invite" else "choose a new password"
+    typer.echo(f"First sign-in: open this one-time link to {action} (works once, for {done.hours:g} hours;")
+    typer.echo("run `coachscore admin first-run` again for a new one):")
+    typer.echo(done.url)
 
 
 @dbcli.command("upgrade")

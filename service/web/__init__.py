@@ -21,6 +21,7 @@ def install_web(app: Any, settings: Any) -> None:
     from service.web.listing import router as list_router
     from service.web.session_page import router as session_router
     from service.web.upload import router as upload_router
+    from service.web.trend_pages import router as trend_router
     from service.web.templating import HERE, STATIC_URL
 
     app.state.web_limiter = make_limiter(settings.signin_rate_per_minute, settings, "signin")
@@ -31,4 +32,5 @@ def install_web(app: Any, settings: Any) -> None:
     app.include_router(session_router)
     app.include_router(comments_router)
     app.include_router(corrections_router)
+    app.include_router(trend_router)
     install_html_errors(app)

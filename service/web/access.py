@@ -60,6 +60,19 @@ def can_see(viewer: Viewer) -> ColumnElement[bool]:
     return (CoachingSession.org_id == viewer.org_id) & ((private & own) | (public & shared))
 
 
+def may_see_person(db: Session, viewer: Viewer, person: Person) -> bool:
+    """Whether ``viewer`` may open ``person``'s trend: themselves, anyone below them in the
+    reporting tree, or (admins) anyone of the organisation. Which of their sessions count
+    is still ``can_see``."""
+    if person.org_id != viewer.org_id:
+        return False
+    if viewer.is_admin or person.id == viewer.person_id:
+        return True
+    if viewer.person_id is None:
+        return False
+    return person.id in set(db.scalars(team_ids(viewer.org_id, viewer.person_id)))
+
+
 def visible_sessions(viewer: Viewer, load: tuple[str, ...] = ()) -> Select:
     """A select of the sessions ``viewer`` may see (large columns deferred unless in ``load``)."""
     return select(CoachingSession).options(*defer_big_columns(load)).where(can_see(viewer))
