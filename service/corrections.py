@@ -113,17 +113,19 @@ def with_reviewers(db: Session, *where: Any) -> list[tuple[Correction, str]]:
     """(correction, who made it) oldest first: the user's person's name, else their email;
     an API key's name for an integration."""
     found = db.execute(
-        select(Correction, Person.name, User.email, ApiKey.name)
+        select(Correction, Person.name, User.email, ApiKey.name, ApiKey.prefix)
         .outerjoin(User, User.id == Correction.user_id).outerjoin(Person, Person.id == User.person_id)
         .outerjoin(ApiKey, ApiKey.id == Correction.api_key_id)
         .where(*where).order_by(Correction.created_at, Correction.id)
     ).all()
-    return [(c, _who(c, name, email, key)) for c, name, email, key in found]
+    return [(c, _who(c, name, email, key, prefix)) for c, name, email, key, prefix in found]
 
 
-def _who(c: Correction, name: str | None, email: str | None, key: str | None) -> str:
-    if c.api_key_id:
-        return f"the integration {key!r}" if key else "an integration"
+def _who(c: Correction, name: str | None, email: str | None, key: str | None, prefix: str | None) -> str:
+    if c.api_key_id:  # an integration's API key: its name, else its public prefix
+        if key:
+            return f"the integration {key}"
+        return f"an integration (API key csk_{prefix}…)" if prefix else "an integration"
     return name or email or FORMER_USER
 
 
