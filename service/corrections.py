@@ -67,8 +67,10 @@ def fix_sentences(db: Session, s: CoachingSession, fixes: Sequence[SentenceFix],
         changes = [k for k, v in (("act", act), ("speaker", who)) if v != shown[k]]
         if not changes:
             continue
-        _set(acts, fix.index, act, machine["act"])
-        _set(speakers, fix.index, who, machine["speaker"])
+        if "act" in changes:  # a label the form sent unchanged keeps its override (or none)
+            _set(acts, fix.index, act, machine["act"])
+        if "speaker" in changes:
+            _set(speakers, fix.index, who, machine["speaker"])
         before = {"index": fix.index, "text": shown["text"], "act": machine["act"], "speaker": machine["speaker"]}
         record(db, s, caller, "sentence", before, {"act": act, "speaker": who, "changed": changes})
         changed = True

@@ -105,6 +105,13 @@ def test_giving_a_sentence_to_the_other_speaker_moves_its_talk_time(api, world, 
     assert moved["machine"]["speaker"] == said["speaker"]
     assert card["metric_values"]["leader_talk_share"] > share
     assert card["corrections"][0]["what"] == "1 sentence given to the other speaker"
+    # back to the machine's speaker, the act sent as the page shows it: no override is left
+    correct(browser, sid, said["index"], act=moved["act"], speaker=said["speaker"])
+    api.process()
+    _, card, _, _ = card_of(world, sid)
+    assert card["sentences"][said["index"]] == said
+    page = browser.get(f"/sessions/{sid}").text
+    assert "speaker set back to the machine&#39;s Sam" in page or "speaker set back to the machine's Sam" in page
 
 
 def test_setting_the_machines_label_back_drops_the_override(api, world, scored):

@@ -51,15 +51,18 @@ def _what(c: Correction, names: dict[str, str]) -> str:
     if c.kind != "sentence" or not c.before or not c.after:
         return KINDS.get(c.kind, "Labels corrected")
     before, after = c.before, c.after
+    changed = after.get("changed", ())
     parts = []
-    if before.get("act") != after.get("act"):
-        parts.append(f"act {Act(before['act']).label} → {Act(after['act']).label}")
-    if before.get("speaker") != after.get("speaker"):
-        parts.append(f"speaker {names.get(before['speaker'], 'the other speaker')} → "
-                     f"{names.get(after['speaker'], 'the other speaker')}")
+    if "act" in changed:  # from the machine's label to the reviewer's
+        parts.append(f"act {Act(before['act']).label} → {Act(after['act']).label}" if after["act"] != before["act"]
+                     else f"act set back to the machine's {Act(before['act']).label}")
+    if "speaker" in changed:
+        was, now = (names.get(before["speaker"], "the other speaker"), names.get(after["speaker"], "the other speaker"))
+        parts.append(f"speaker {was} → {now}" if after["speaker"] != before["speaker"]
+                     else f"speaker set back to the machine's {was}")
     said = before.get("text", "")
     said = said if len(said) <= 60 else said[:57] + "…"
-    change = ", ".join(parts) if parts else "set back to the machine's labels"
+    change = ", ".join(parts) if parts else "labels corrected"
     return f"Sentence “{said}”: {change}"
 
 
