@@ -4,8 +4,9 @@ metric is computed: a sentence's act (``Overrides.acts``) or its speaker
 
 A speaker correction moves the sentence to the other person in the transcript itself: its
 turn is split at the sentence's edges and that piece (its words, and its share of the
-speech segments) belongs to the new speaker. The transcript is then labelled again, so the
-floors, talk time and the acts' rules all see the corrected speaker. An act correction then
+speech segments) belongs to the new speaker. The transcript is then labelled again, with
+the split turns' sentences fixed where the machine found them (so every index stays), and
+the floors, talk time and the acts' rules all see the corrected speaker. An act correction then
 replaces the act of that sentence (its rule becomes ``reviewer``, keeping what the machine
 said in ``RuleResult.replaced``). Pure: nothing here reads or writes anything.
 """
@@ -20,6 +21,7 @@ from analysis.grow import grow_stage
 from analysis.types import Act, RuleResult, Segment, Sentence, Transcript, Turn
 
 REVIEWER_RULE = "reviewer"  # RuleResult.name of an act a reviewer set
+Spans = tuple[tuple[int, int], ...]  # character spans of a turn's sentences
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,17 @@ class MachineLabel:
     speaker: str
 
 
-def reattribute(transcript: Transcript, sentences: Sequence[Sentence], speakers: Mapping[int, str]) -> Transcript:
+@dataclass(frozen=True)
+class Reattributed:
+    """A transcript with sentences moved to another speaker, and where the sentences of its
+    new (split) turns are: turn index -> character spans, for ``label_transcript(splits=)``
+    so that labelling it again finds exactly the machine's sentences."""
+
+    transcript: Transcript
+    splits: Mapping[int, Spans]
+
+
+def reattribute(transcript: Transcript, sentences: Sequence[Sentence], speakers: Mapping[int, str]) -> Reattributed:
     """``transcript`` with each sentence of ``speakers`` (index -> speaker label) spoken by
     that speaker: its turn is split where the speaker changes, its words and the speech
     segments in its time span go to the new speaker. Unknown labels and indices are ignored."""
@@ -67,23 +79,27 @@ def reattribute(transcript: Transcript, sentences: Sequence[Sentence], speakers:
     for s in sentences:
         by_turn.setdefault(s.turn_index, []).append(s)
     turns: list[Turn] = []
+    splits: dict[int, Spans] = {}
     moved: list[Segment] = []  # (new speaker, span) pieces taken from the old speaker
     for ti, turn in enumerate(transcript.turns):
         said = sorted(by_turn.get(ti, ()), key=lambda s: s.index)
         if not any(wanted.get(s.index, turn.speaker) != turn.speaker for s in said):
             turns.append(turn)
             continue
-        pieces = _split(turn, said, wanted)
-        turns.extend(pieces)
-        moved.extend(Segment(p.speaker, p.start, p.end) for p in pieces if p.speaker != turn.speaker)
+        for piece, spans in _split(turn, said, wanted):
+            splits[len(turns)] = spans
+            turns.append(piece)
+            if piece.speaker != turn.speaker:
+                moved.append(Segment(piece.speaker, piece.start, piece.end))
     segments = _carve(transcript.segments, moved) if transcript.segments else ()
-    words = tuple(w for t in turns for w in t.words) if transcript.words else ()
-    return replace(transcript, turns=tuple(turns), segments=segments,
-                   words=tuple(sorted(words, key=lambda w: w.start)) if words else transcript.words)
+    words = tuple(sorted((w for t in turns for w in t.words), key=lambda w: w.start))
+    return Reattributed(replace(transcript, turns=tuple(turns), segments=segments,
+                                words=words if transcript.words else transcript.words), splits)
 
 
-def _split(turn: Turn, said: list[Sentence], wanted: Mapping[int, str]) -> list[Turn]:
-    """``turn`` cut into runs of consecutive sentences with the same (corrected) speaker."""
+def _split(turn: Turn, said: list[Sentence], wanted: Mapping[int, str]) -> list[tuple[Turn, Spans]]:
+    """``turn`` cut into runs of consecutive sentences with the same (corrected) speaker,
+    each with the character spans of its sentences."""
     runs: list[tuple[str, list[Sentence]]] = []
     for s in said:
         who = wanted.get(s.index, turn.speaker)
@@ -97,7 +113,12 @@ def _split(turn: Turn, said: list[Sentence], wanted: Mapping[int, str]) -> list[
         a, b = edges[k], max(edges[k + 1], edges[k])
         last = k == len(runs) - 1
         words = tuple(replace(w, speaker=who) for w in turn.words if a <= w.start and (last or w.start < b))
-        out.append(Turn(who, a, b, " ".join(s.text for s in run), words, turn.source_index, turn.overlapped))
+        spans, at = [], 0
+        for s in run:
+            spans.append((at, at + len(s.text)))
+            at += len(s.text) + 1
+        text = " ".join(s.text for s in run)
+        out.append((Turn(who, a, b, text, words, turn.source_index, turn.overlapped), tuple(spans)))
     return out
 
 

@@ -45,19 +45,28 @@ def analyze(
 
     sentences = label_transcript(transcript, roles.leader, nlp, encoder=encoder)
     machine = machine_labels(sentences, overrides)
+    shifted = False
     if overrides.speakers:
-        transcript = reattribute(transcript, sentences, overrides.speakers)
-        sentences = label_transcript(transcript, roles.leader, nlp, encoder=encoder)
+        before = [s.text for s in sentences]
+        moved = reattribute(transcript, sentences, overrides.speakers)
+        transcript = moved.transcript
+        sentences = label_transcript(transcript, roles.leader, nlp, encoder=encoder, splits=moved.splits)
+        shifted = [s.text for s in sentences] != before  # the machine's sentences, so never expected
     sentences = relabel(sentences, overrides.acts, roles.leader)
     card = build_scorecard(transcript, roles, sentences, rubric)
     if overrides:
         card = dataclasses.replace(card, corrections=overrides.notes, machine_labels=machine)
+    if shifted:
+        why = (*card.reliability.reasons, SHIFTED_REASON)
+        card = dataclasses.replace(card, reliability=dataclasses.replace(card.reliability, reasons=why))
     if encoder is None:  # say so on the scorecard
         why = (*card.reliability.reasons, RULES_ONLY_REASON)
         card = dataclasses.replace(card, reliability=dataclasses.replace(card.reliability, reasons=why))
     return card
 
 
+SHIFTED_REASON = ("A sentence given to the other speaker was split differently when the session was scored "
+                  "again, so some later corrections may sit on a neighbouring sentence.")
 RULES_ONLY_REASON = "Coaching acts were judged by wording rules alone: the sentence-meaning model was not used."
 
 

@@ -77,7 +77,8 @@ def test_a_speaker_correction_moves_the_sentence_and_its_talk_time(transcript):
 
 def test_unknown_speakers_and_indices_are_ignored(transcript):
     machine = scorecard_to_dict(analyze(transcript, roles()))
-    same = scorecard_to_dict(analyze(transcript, roles(), overrides=Overrides(speakers={2: "X"}, acts={99: Act.ADVICE})))
+    ignored = Overrides(speakers={2: "X"}, acts={99: Act.ADVICE})
+    same = scorecard_to_dict(analyze(transcript, roles(), overrides=ignored))
     assert same["metric_values"] == machine["metric_values"] and same["score"] == machine["score"]
 
 
@@ -98,3 +99,22 @@ def test_an_older_scorecard_without_corrections_is_still_valid(transcript):
     card = scorecard_to_dict(analyze(transcript, roles()))
     del card["corrections"]
     VALIDATOR.validate(card)
+
+
+def test_a_speaker_correction_keeps_the_sentences_the_machine_found():
+    """Alone, the second sentence would be cut at "did you say" (a question start); moved
+    with its turn split, it keeps the machine's boundaries and so every index."""
+    from analysis.sentences import split_turn
+
+    second = "So, um, you mentioned, um, asthma, um, acute bronchitis did you say—"
+    assert len(split_turn(second)) == 2  # what a fresh split of the moved piece would do
+    transcript, _ = build([
+        T("L", [S("How are things?")]),
+        T("C", [S("So, and then you mentioned quite a few things about medical problems."), S(second)]),
+    ])
+    machine = analyze(transcript, roles())
+    assert [s.text for s in machine.sentences][-1] == second
+    corrected = analyze(transcript, roles(), overrides=Overrides(speakers={machine.sentences[-1].index: "L"}))
+    assert [s.text for s in corrected.sentences] == [s.text for s in machine.sentences]
+    assert corrected.sentences[-1].speaker == "L"
+    assert not any("split differently" in r for r in corrected.reliability.reasons)

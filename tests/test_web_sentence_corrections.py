@@ -64,7 +64,7 @@ def test_relabelling_a_question_as_advice_rescores_and_keeps_the_machines_label(
     assert card["sentences"][i]["machine"] == {"act": "open_question", "speaker": card["sentences"][i]["speaker"]}
     assert [r["response"]["text"] for r in card["rescues"]] == [ASKED]  # advice after "not sure": a rescue
     assert after < before
-    assert [c["by"] for c in card["corrections"]] == ["Vera"] and card["corrections"][0]["what"] == "1 sentence re-labelled"
+    assert [(c["by"], c["what"]) for c in card["corrections"]] == [("Vera", "1 sentence re-labelled")]
     assert "Corrected by Vera on " in html and ": 1 sentence re-labelled." in html
     with world.factory() as db:
         c = db.scalar(select(Correction))
