@@ -76,7 +76,9 @@ def test_relabelling_a_question_as_advice_rescores_and_keeps_the_machines_label(
     assert f"Sentence “{ASKED}”: act Open question → Advice by <strong>Vera</strong>" in page
 
 
-def test_overrides_survive_a_role_swap_and_a_rubric_rescore(api, world, scored):
+def test_overrides_survive_a_role_swap_and_a_name_change(api, world, scored):
+    from service.db import Org
+
     browser, sid = scored
     _, card, _, _ = card_of(world, sid)
     i = index_of(card, ASKED)
@@ -89,6 +91,12 @@ def test_overrides_survive_a_role_swap_and_a_rubric_rescore(api, world, scored):
     assert swapped["roles"]["leader"] != card["roles"]["leader"]
     assert swapped["sentences"][i]["act"] == "advice"  # still the reviewer's
     assert swapped["corrections"][0]["what"] == "1 sentence re-labelled, roles swapped"
+    with world.factory() as db:
+        key = key_for(world, db.scalar(select(Org.id)))
+    assert api.client.patch(f"/v1/sessions/{sid}", headers=key, json={"coachee_name": "Samantha"}).status_code == 202
+    api.process()
+    _, renamed, _, _ = card_of(world, sid)
+    assert "Samantha" in {x["name"] for x in renamed["speakers"]} and renamed["sentences"][i]["act"] == "advice"
 
 
 def test_giving_a_sentence_to_the_other_speaker_moves_its_talk_time(api, world, scored):
