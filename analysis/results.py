@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from analysis.overrides import CorrectionNote, MachineLabel
 from analysis.types import Act, Confidence, GrowStage, Roles, Sentence
 
 
@@ -148,6 +149,8 @@ class Scorecard:
     timeline: tuple[tuple[str, float, float], ...]  # (speaker, start, end) speech segments
     generated_by: str = "coachscore"
     silences: tuple[tuple[float, float], ...] = ()  # (start, end) gaps between anyone's speech
+    corrections: tuple[CorrectionNote, ...] = ()  # who corrected the machine's labels, and when
+    machine_labels: tuple[MachineLabel, ...] = ()  # what the machine said of each corrected sentence
 
     def metric(self, key: str) -> Metric:
         for m in self.metrics:

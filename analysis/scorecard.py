@@ -10,6 +10,9 @@ from analysis.coverage import grow_coverage
 from analysis.floors import build_conversation
 from analysis.interruptions import find_interruptions
 from analysis.metrics import Found, measure
+from analysis.overrides import (
+    NO_OVERRIDES, CorrectionNote, MachineLabel, Overrides, machine_labels, reattribute, relabel,
+)
 from analysis.moments import best_question, debrief, redo_moment
 from analysis.reliability import reliability, signals
 from analysis.rescue import CueFn, find_rescues
@@ -30,22 +33,40 @@ from analysis.types import SCORECARD_SCHEMA, Roles, Sentence, Transcript
 
 
 def analyze(
-    transcript: Transcript, roles: Roles, rubric: Rubric | None = None, nlp: Any = None, encoder: Any = None
+    transcript: Transcript, roles: Roles, rubric: Rubric | None = None, nlp: Any = None, encoder: Any = None,
+    overrides: Overrides = NO_OVERRIDES,
 ) -> Scorecard:
     """Label every sentence (spaCy ``nlp``, or the regex fallback with None; with a sentence
-    ``encoder`` the trained layer decides what the rules leave open) and score the leader
+    ``encoder`` the trained layer decides what the rules leave open), apply a reviewer's
+    ``overrides`` (sentence speakers, then acts: ``analysis.overrides``) and score the leader
     against ``rubric`` (None = the bundled default). Pure: same inputs, same Scorecard;
     inputs are not modified and nothing is written."""
     from analysis.acts import label_transcript
 
     sentences = label_transcript(transcript, roles.leader, nlp, encoder=encoder)
+    machine = machine_labels(sentences, overrides)
+    shifted = False
+    if overrides.speakers:
+        before = [s.text for s in sentences]
+        moved = reattribute(transcript, sentences, overrides.speakers)
+        transcript = moved.transcript
+        sentences = label_transcript(transcript, roles.leader, nlp, encoder=encoder, splits=moved.splits)
+        shifted = [s.text for s in sentences] != before  # the machine's sentences, so never expected
+    sentences = relabel(sentences, overrides.acts, roles.leader)
     card = build_scorecard(transcript, roles, sentences, rubric)
+    if overrides:
+        card = dataclasses.replace(card, corrections=overrides.notes, machine_labels=machine)
+    if shifted:
+        why = (*card.reliability.reasons, SHIFTED_REASON)
+        card = dataclasses.replace(card, reliability=dataclasses.replace(card.reliability, reasons=why))
     if encoder is None:  # say so on the scorecard
         why = (*card.reliability.reasons, RULES_ONLY_REASON)
         card = dataclasses.replace(card, reliability=dataclasses.replace(card.reliability, reasons=why))
     return card
 
 
+SHIFTED_REASON = ("A sentence given to the other speaker was split differently when the session was scored "
+                  "again, so some later corrections may sit on a neighbouring sentence.")
 RULES_ONLY_REASON = "Coaching acts were judged by wording rules alone: the sentence-meaning model was not used."
 
 
@@ -93,6 +114,7 @@ def build_scorecard(
 def scorecard_to_dict(sc: Scorecard) -> dict[str, Any]:
     """The JSON scorecard (matches analysis/data/scorecard.schema.json)."""
     names = dict(sc.speakers)
+    machine = {m.index: m for m in sc.machine_labels}
     return {
         "schema": sc.schema,
         "generated_by": sc.generated_by,
@@ -115,7 +137,8 @@ def scorecard_to_dict(sc: Scorecard) -> dict[str, Any]:
         "redo_moment": _moment(sc.redo_moment),
         "debrief": [_prompt(p) for p in sc.debrief],
         "timeline": [{"speaker": s, "start": _r(a), "end": _r(b)} for s, a, b in sc.timeline],
-        "sentences": [_sentence(s) for s in sc.sentences],
+        "sentences": [_sentence(s, machine.get(s.index)) for s in sc.sentences],
+        "corrections": [_correction(c) for c in sc.corrections],
     }
 
 
@@ -179,7 +202,14 @@ def _prompt(p: DebriefPrompt) -> dict[str, Any]:
     return {"question": p.question, "prefill": p.prefill}
 
 
-def _sentence(s: Sentence) -> dict[str, Any]:
-    return {"index": s.index, "speaker": s.speaker, "start": _r(s.start), "end": _r(s.end),
-            "text": s.text, "act": s.act.value, "rule": s.rule.code(), "turn_index": s.turn_index,
-            "source_index": s.source_index, "grow": s.grow.value if s.grow else None}
+def _sentence(s: Sentence, machine: MachineLabel | None = None) -> dict[str, Any]:
+    out = {"index": s.index, "speaker": s.speaker, "start": _r(s.start), "end": _r(s.end),
+           "text": s.text, "act": s.act.value, "rule": s.rule.code(), "turn_index": s.turn_index,
+           "source_index": s.source_index, "grow": s.grow.value if s.grow else None}
+    if machine is not None:  # a reviewer corrected it: what the machine had said
+        out["machine"] = {"act": machine.act.value, "speaker": machine.speaker}
+    return out
+
+
+def _correction(c: CorrectionNote) -> dict[str, Any]:
+    return {"what": c.what, "by": c.by, "at": c.at.isoformat()}

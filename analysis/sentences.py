@@ -150,9 +150,12 @@ def _strip(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
-def split_turn_timed(turn: Turn, nlp: Any = None, doc: Any = None) -> tuple[TimedSentence, ...]:
-    """Sentences of ``turn`` with times: from its words when aligned, else proportional."""
-    offsets = sentence_offsets(turn.text, nlp, doc)
+def split_turn_timed(
+    turn: Turn, nlp: Any = None, doc: Any = None, offsets: Sequence[tuple[int, int]] | None = None
+) -> tuple[TimedSentence, ...]:
+    """Sentences of ``turn`` with times: from its words when aligned, else proportional.
+    ``offsets`` (character spans) fixes where the sentences are instead of finding them."""
+    offsets = sentence_offsets(turn.text, nlp, doc) if offsets is None else offsets
     word_pos = align_words(turn.text, turn.words)
     out = []
     for a, b in offsets:

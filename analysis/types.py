@@ -275,6 +275,8 @@ class RuleResult:
     def code(self) -> str:
         """The compact string of the scorecard JSON's ``rule`` field, e.g. "wh_start_open",
         "model:advice p=0.71 near=advice 4/5 (was default_statement)"; the page never shows it."""
+        if self.name == "reviewer" and self.replaced is not None:  # analysis.overrides
+            return f"reviewer (was {self.replaced.code()})"
         if not self.by_model or self.replaced is None:
             return self.name
         near = f" near={self.nearest.value} {self.nearest_votes}/{self.nearest_of}" if self.nearest else ""

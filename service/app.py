@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, *, runner: JobRunner | None = N
     """The API app. ``runner`` (a ``service.jobs.JobRunner``) defaults to a worker process
     when ``settings.embedded_worker``, else to a runner that leaves jobs to ``coachscore worker``."""
     from service.api import health, leaders, sessions, share
+    from service.api import corrections
     from service.api.docs import install_docs
     from service.errors import install_handlers
     from service.web import install_web
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, runner: JobRunner | None = N
     app.add_middleware(HeadAsGetMiddleware)  # inside RequestContextMiddleware (added last)
     for r in (health.router, sessions.router, leaders.router, share.router):
         app.include_router(r)
+    app.include_router(corrections.router)  # GET /v1/corrections.jsonl
     install_web(app, settings)  # web pages for people (service.web, issue 10)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -158,6 +158,10 @@ class CoachingSession(Base):
     consent_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL",
                                                               name="fk_sessions_consent_by"), nullable=True)
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # a reviewer's corrections: {"acts": {"3": "advice"}, "speakers": {"5": "S1"}} (sentence index ->)
+    overrides_json: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # the leader's answers to the debrief prompts: {question: {"answer", "by" (user id), "at" (ISO)}}
+    debrief_answers: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class Job(Base):
@@ -384,14 +388,18 @@ class ShareLink(Base):
 
 
 class Correction(Base):
-    """A reviewer's correction of the machine's labels (audit trail): who, when, what kind
-    (``swap_roles``) and the machine's labels before it (``before``, e.g. the roles JSON)."""
+    """A reviewer's correction of the machine's labels (audit trail): who (a user, or the API
+    key of an integration), when, what kind (``swap_roles``, ``leader``, ``sentence``), the
+    labels before it (``before``: the roles JSON, or a sentence's index, text, act and speaker
+    as the machine gave them) and the reviewer's (``after``)."""
 
     __tablename__ = "corrections"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"), index=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     kind: Mapped[str] = mapped_column(String(30))
     before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    api_key_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

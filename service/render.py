@@ -28,6 +28,7 @@ from analysis.results import (
     RescueMoment,
     Scorecard,
 )
+from analysis.overrides import CorrectionNote
 from analysis.types import Act, Confidence, GrowStage, is_generated_label
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -261,6 +262,7 @@ class Page:
     rows: tuple[Row, ...]
     act_counts: tuple[tuple[str, str, int], ...]
     question_count: int
+    corrections: tuple[str, ...] = ()  # "Corrected by Dana Lee on 3 Dec 2026: 2 sentences re-labelled"
 
 
 # --------------------------------------------------------------------------- people
@@ -590,7 +592,13 @@ def build_page(sc: Scorecard, title: str | None = None) -> Page:
         debrief=tuple((d.question, d.prefill) for d in sc.debrief),
         timeline=_timeline(sc, people), rows=_rows(sc, people), act_counts=_act_counts(sc),
         question_count=sum(1 for s in sc.sentences if s.speaker == sc.roles.leader and s.act.is_question),
+        corrections=tuple(corrected_line(c) for c in sc.corrections),
     )
+
+
+def corrected_line(c: CorrectionNote) -> str:
+    """"Corrected by Dana Lee on 3 Dec 2026: 2 sentences re-labelled, roles swapped"."""
+    return f"Corrected by {c.by} on {c.at.day} {c.at:%b %Y}: {c.what}"
 
 
 def _roles_reason(sc: Scorecard, people: _People) -> str:

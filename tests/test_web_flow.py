@@ -1,8 +1,8 @@
 """The reviewer's flow in real headless Chromium, JavaScript on, against a real server
 process with its worker (fake models, SQLite): sign in, upload the bundled sample through
 the form, watch the progress page open the scorecard by itself, click a rescue moment and a
-time inside the scorecard and check the audio element's currentTime moved there, then the
-sessions list. Screenshots at 1280 and 375 px go to test-artifacts/."""
+time inside the scorecard and check the audio element's currentTime moved there, correct a
+sentence's act and see the score change and the audit entry, then the sessions list. Screenshots at 1280 and 375 px go to test-artifacts/."""
 
 from __future__ import annotations
 
@@ -91,6 +91,29 @@ def _swap_roles(page, url: str) -> None:
     assert page.locator("h1 + p.meta").inner_text() != before  # the score changed
 
 
+def _correct_an_act(page, url: str, width: int) -> None:
+    """Correct a question's act from the transcript (keyboard: open "Correct", choose, save):
+    the session re-scores, the page opens again with the new score and the audit entry."""
+    before = page.locator("h1 + p.meta").inner_text()
+    row = page.locator("ol.transcript-follow > li").filter(has_text="Open question").last
+    said = row.locator(".what > span").first.inner_text()
+    row.locator("summary").focus()
+    page.keyboard.press("Enter")  # opens the form
+    row.get_by_label("Act").select_option(label="Advice")
+    _shot(page, "correct-sentence", width)
+    row.get_by_role("button", name="Save and re-score").click()
+    page.wait_for_url("**/progress")
+    page.wait_for_url(url, timeout=60_000)
+    entry = page.locator("ul.corrections").inner_text()
+    assert "act Open question → Advice by Vera Okafor" in entry, entry
+    assert page.locator("h1 + p.meta").inner_text() != before  # the score changed
+    fixed = page.locator("ol.transcript-follow > li").filter(has_text=said.split(" · ")[-1]).first
+    assert "Advice" in fixed.inner_text() and "corrected" in fixed.inner_text()
+    frame = page.frame_locator("#scorecard")
+    assert "Corrected by Vera Okafor on" in frame.locator("aside.banner-corrected").inner_text()
+    _shot(page, "session-corrected", width)
+
+
 @pytest.mark.parametrize("width", [1280, 375])
 def test_upload_watch_progress_and_play_from_a_moment(browser, server, width):
     ARTIFACTS.mkdir(exist_ok=True)
@@ -115,13 +138,14 @@ def test_upload_watch_progress_and_play_from_a_moment(browser, server, width):
         minutes, secs = text.split(":")
         _played_from(page, int(minutes) * 60 + int(secs))
         page.get_by_role("button", name="Use the playing time").click()
-        assert page.get_by_label("At").input_value() == text  # the paused player's time
+        assert page.locator("#comment-at").input_value() == text  # the paused player's time ("At" is in other labels)
         page.get_by_label("Comment", exact=True).fill(f"Ask before advising here ({width} px).")
         page.get_by_role("button", name="Add comment").click()
         page.wait_for_load_state()
         added = page.locator("ol.comment-list > li").last
         assert f"Ask before advising here ({width} px)." in added.inner_text() and text in added.inner_text()
         _shot(page, "session-commented", width)
+        _correct_an_act(page, url, width)
         if width == 1280:
             _swap_roles(page, url)
         page.goto(f"{server}/sessions?leader=vera")

@@ -80,6 +80,8 @@ def describe_rule(result: RuleResult) -> str:
     trained layer with its probability, the act of the closest labelled examples, and
     what the rules alone had said."""
     replaced = result.replaced
+    if result.name == "reviewer" and replaced is not None:  # analysis.overrides
+        return f"a reviewer set this act; the machine had judged it {_ACT_WORDS[replaced.act.value]}"
     if result.name != "model" or replaced is None:
         return describe_name(result.name)
     act = result.act.value

@@ -4,7 +4,7 @@ encoder) the trained layer on the leader sentences the rules do not decide clear
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping, Sequence
 
 from analysis.acts.context import SentenceContext, turn_contexts
 from analysis.acts.layer import apply_meaning
@@ -23,6 +23,7 @@ def label_transcript(
     *,
     encoder: SentenceEncoder | None = None,
     meaning: MeaningModel | None = None,
+    splits: Mapping[int, Sequence[tuple[int, int]]] | None = None,
 ) -> tuple[Sentence, ...]:
     """Split every turn into sentences and give each exactly one act.
 
@@ -32,9 +33,11 @@ def label_transcript(
     ``encoder`` (texts -> unit embeddings) the trained layer (``meaning``, default: the
     packaged model) decides the leader sentences whose rule is not clear, in one batch;
     without one the rules alone decide. Each sentence's ``rule`` says what decided it.
+    ``splits`` (turn index -> character spans) fixes the sentences of those turns (a
+    reviewer's speaker correction keeps the sentences the machine found: analysis.overrides).
     """
     turns = transcript.turns
-    ruled = _rule_turns(transcript, leader, nlp)
+    ruled = _rule_turns(transcript, leader, nlp, splits or {})
     model = (meaning or load_meaning_model()) if encoder is not None else None
     if model is not None:
         _apply_layer(ruled, encoder, model)
@@ -50,13 +53,15 @@ def leader_contexts(transcript: Transcript, leader: str, nlp: Any = None) -> dic
     return {ti: t.contexts for ti, t in enumerate(_rule_turns(transcript, leader, nlp)) if t.contexts}
 
 
-def _rule_turns(transcript: Transcript, leader: str, nlp: Any) -> list[_TurnLabels]:
+def _rule_turns(transcript: Transcript, leader: str, nlp: Any,
+                splits: Mapping[int, Sequence[tuple[int, int]]] | None = None) -> list[_TurnLabels]:
     turns = transcript.turns
     docs: Iterable[Any] = [None] * len(turns)
     if nlp is not None:
         unused = [p for p in _UNUSED_PIPES if p in nlp.pipe_names]
         docs = nlp.pipe([t.text for t in turns], disable=unused, batch_size=256)
-    return [_rule_turn(turns, ti, doc, leader) for ti, doc in enumerate(docs)]
+    splits = splits or {}
+    return [_rule_turn(turns, ti, doc, leader, splits.get(ti)) for ti, doc in enumerate(docs)]
 
 
 # Only tags, dependencies and sentence starts are used; skipping these halves the time.
@@ -70,7 +75,8 @@ class _TurnLabels:
     contexts: list[SentenceContext]  # leader turns only (else empty)
 
 
-def _rule_turn(turns: tuple[Turn, ...], ti: int, doc: Any, leader: str) -> _TurnLabels:
+def _rule_turn(turns: tuple[Turn, ...], ti: int, doc: Any, leader: str,
+               offsets: Sequence[tuple[int, int]] | None = None) -> _TurnLabels:
     """The rules' (act, rule) for each sentence of turn ``ti``, and the leader's contexts."""
     turn = turns[ti]
     prev_other = _neighbour(turns, ti, -1, turn.speaker)
@@ -80,7 +86,7 @@ def _rule_turn(turns: tuple[Turn, ...], ti: int, doc: Any, leader: str) -> _Turn
     n_words = len(features(turn.text).words)
     prev_text = prev_other.text if prev_other is not None else None
     prev_act: Act | None = None
-    timed = split_turn_timed(turn, None, doc)
+    timed = split_turn_timed(turn, None, doc, offsets)
     labels: list[RuleResult] = []
     for k, s in enumerate(timed):
         span = doc.char_span(s.char_start, s.char_end, alignment_mode="expand") if doc is not None else None

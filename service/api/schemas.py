@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.db import CoachingSession
 
@@ -120,13 +120,41 @@ class SessionList(BaseModel):
     next_cursor: str | None
 
 
+ActName = Literal["open_question", "closed_question", "leading_question", "advice", "takeover", "reflection",
+                  "information", "statement", "backchannel"]
+
+
+class SentenceCorrection(BaseModel):
+    """A reviewer's labels for one sentence of the scorecard (its ``index`` in ``sentences``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    index: int = Field(ge=0, description="the sentence's index in the scorecard's sentences")
+    act: ActName | None = Field(None, description="the act the reviewer gives it (the machine's act: undo)")
+    speaker: str | None = Field(None, min_length=1, max_length=200,
+                                description="who said it: a speaker label or name of the scorecard")
+
+    @model_validator(mode="after")
+    def _something(self) -> "SentenceCorrection":
+        if self.act is None and self.speaker is None:
+            raise ValueError("give act, speaker or both")
+        return self
+
+
 class SessionPatch(BaseModel):
+    """Changes that re-score the session from its stored transcript (no re-transcription).
+    ``sentences`` corrects the machine's act or speaker of single sentences: stored as
+    overrides that every later re-score keeps, with the machine's labels in the audit trail
+    and the scorecard's ``corrections`` saying who corrected it."""
+
     model_config = ConfigDict(extra="forbid")
     leader: str | None = Field(None, min_length=1, max_length=100, description="speaker label, name or channel")
     swap_roles: bool = False
     leader_name: str | None = Name
     coachee_name: str | None = Name
     rubric: str | None = Field(None, pattern=RUBRIC_PATTERN)
+    sentences: list[SentenceCorrection] | None = Field(
+        None, min_length=1, max_length=1000,
+        description="per-sentence corrections (act and/or speaker), applied before any metric is computed")
 
 
 class ShareRequest(BaseModel):

@@ -34,7 +34,9 @@ from service.api.schemas import (
     UploadFields,
     session_out,
 )
+from analysis.types import Act
 from service.auth import Principal
+from service.corrections import SentenceFix, fix_sentences, record
 from service.db import CoachingSession
 from service.errors import ApiError, error_responses
 from service.pipeline import LeaderChoice, PeopleNames, installed_rubric
@@ -367,16 +369,23 @@ async def get_scorecard_html(session_id: str, db: Db, caller: Caller):
 
 @router.patch(
     "/{session_id}", response_model=SessionOut, responses=error_responses(401, 404, 409, 422),
-    summary="Change roles or names (re-scores without re-transcribing)",
+    summary="Change roles, names, rubric or sentence labels (re-scores without re-transcribing)",
 )
 def patch_session(session_id: str, body: SessionPatch, ctx: Ctx, db: Db, caller: Caller, response: Response):
-    """202 when a re-score was queued: a role or rubric change, or a name change on a session
-    with a transcript (names label the speakers on the scorecard). 200 for a name change on a
-    session without one (its transcription failed): the names are stored. 409 while a job runs."""
-    s = get_session(db, caller, session_id, load=("transcript_json",))
+    """202 when a re-score was queued: a role or rubric change, a sentence correction
+    (``sentences``: a sentence's act and/or speaker, kept by every later re-score; 409 before
+    the session is scored, 422 for an unknown sentence or speaker), or a name change on a
+    session with a transcript (names label the speakers on the scorecard). 200 for a name
+    change on a session without one (its transcription failed), or for corrections that
+    change nothing. 409 while a job runs. Role swaps, leader choices after scoring and sentence
+    corrections are kept as an audit trail with the machine's labels."""
+    s = get_session(db, caller, session_id, load=("transcript_json", "scorecard_json"))
     if jobs.has_active_job(db, s.id):
         raise ApiError(409, "busy", f"the session is being processed (status {s.status}); retry when done")
-    rescore = _apply_role_change(s, body)
+    rescore = _apply_role_change(db, s, body, caller)
+    if body.sentences:
+        fixes = [SentenceFix(x.index, Act(x.act) if x.act else None, x.speaker) for x in body.sentences]
+        rescore |= fix_sentences(db, s, fixes, caller)
     if body.rubric is not None:
         _check_rubric(ctx, body.rubric)
         s.rubric, rescore = body.rubric, True
@@ -397,13 +406,18 @@ def patch_session(session_id: str, body: SessionPatch, ctx: Ctx, db: Db, caller:
     return out(db, ctx, s)
 
 
-def _apply_role_change(s: CoachingSession, body: SessionPatch) -> bool:
+def _apply_role_change(db: Session, s: CoachingSession, body: SessionPatch, caller: Principal) -> bool:
+    """Apply a leader choice or a role swap; once the machine has chosen roles, the change
+    is a correction with an audit row (the machine's roles in ``before``)."""
     if body.swap_roles and body.leader:
         raise ApiError(422, "validation_error", "give either leader or swap_roles, not both")
+    machine = dict(s.roles_json) if s.roles_json else None
     if body.leader:
         if s.transcript_json is not None:
             _check_speaker(s.transcript_json, body.leader)
         s.leader_hint = body.leader
+        if machine is not None:
+            record(db, s, caller, "leader", {"roles": machine}, {"leader": body.leader})
         return True
     if not body.swap_roles:
         return False
@@ -411,6 +425,7 @@ def _apply_role_change(s: CoachingSession, body: SessionPatch) -> bool:
     if not roles.get("coachee"):
         raise ApiError(409, "not_ready", "roles can be swapped once the session is scored with two speakers")
     s.leader_hint = roles["coachee"]  # the people stay: the leader is the other speaker
+    record(db, s, caller, "swap_roles", {"roles": machine})
     return True
 
 

@@ -17,6 +17,7 @@ from analysis.rubric import Rubric, load_rubric
 from analysis.transcript_json import transcript_from_dict, transcript_to_dict
 from analysis.types import Transcript
 from service import webhooks
+from service.corrections import stored_overrides
 from service.db import CoachingSession, Job, Person, recording_in_use, utcnow
 from service.jobs.recovery import fail_session
 from service.pipeline import (
@@ -89,8 +90,9 @@ class JobExecutor:
                 transcript = transcript_from_dict(s.transcript_json)
             choice = LeaderChoice(s.leader_hint, s.transcript_hint)
             names, rubric_id = PeopleNames(_name(db, s.leader_id), _name(db, s.coachee_id)), s.rubric
+            overrides = stored_overrides(db, s)  # a reviewer's corrections survive every re-score
         result = score(transcript, choice, names, self._rubric(rubric_id), self.models.nlp(),
-                       self.models.encoder())
+                       self.models.encoder(), overrides)
         progress.hook("analyze", 1, 1)
         progress.finish_stage()
         return result

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from analysis.errors import RubricError
+from analysis.overrides import NO_OVERRIDES, Overrides
 from analysis.results import Scorecard
 from analysis.roles import AUTO, resolve_roles
 from analysis.rubric import Rubric
@@ -79,18 +80,19 @@ class ScoreResult:
 
 def score(
     transcript: Transcript, choice: LeaderChoice, names: PeopleNames, rubric: Rubric, nlp: Any | None,
-    encoder: Any | None = None,
+    encoder: Any | None = None, overrides: Overrides = NO_OVERRIDES,
 ) -> ScoreResult:
     """Score the leader's coaching in ``transcript``; ``nlp`` is the spaCy pipeline (None:
     regex sentence rules only), ``encoder`` the sentence encoder of the acts' trained layer
-    (None: the rules alone judge the acts, and the scorecard says so). Raises RolesError
-    when ``choice`` names nobody."""
+    (None: the rules alone judge the acts, and the scorecard says so); ``overrides`` are a
+    reviewer's sentence acts and speakers (by sentence index), applied before any metric,
+    with who corrected it (on the scorecard). Raises RolesError when ``choice`` names nobody."""
     from analysis import analyze
     from analysis.scorecard import scorecard_to_dict
     from service.render import render_scorecard_html
 
     named, roles = resolve_with_names(transcript, choice, names)
-    sc = analyze(named, roles, rubric=rubric, nlp=nlp, encoder=encoder)
+    sc = analyze(named, roles, rubric=rubric, nlp=nlp, encoder=encoder, overrides=overrides)
     return ScoreResult(sc, scorecard_to_dict(sc), render_scorecard_html(sc))
 
 

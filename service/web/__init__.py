@@ -18,6 +18,7 @@ def install_web(app: Any, settings: Any) -> None:
     from service.web.routes import router
     from service.web.comments import router as comments_router
     from service.web.corrections import router as corrections_router
+    from service.web.debrief import router as debrief_router
     from service.web.listing import router as list_router
     from service.web.session_page import router as session_router
     from service.web.upload import router as upload_router
@@ -33,4 +34,5 @@ def install_web(app: Any, settings: Any) -> None:
     app.include_router(comments_router)
     app.include_router(corrections_router)
     app.include_router(trend_router)
+    app.include_router(debrief_router)
     install_html_errors(app)

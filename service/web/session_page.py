@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from analysis.types import Act
+from analysis.types import Act, is_generated_label
 from analysis.units import format_clock as mmss  # m:ss, the scorecard's one time format
 from service.api.deps import HTML_SECURITY_HEADERS
 from service.db import CoachingSession
@@ -19,6 +19,7 @@ from service.repository import people_names
 from service.web.access import visible_session
 from service.web.comments import thread
 from service.web.corrections import history
+from service.web.debrief import is_leader, prompts
 from service.web.playback import recording_response
 from service.web.routes import Ctx, Db, Web, _viewer
 from service.web.templating import page, redirect
@@ -52,13 +53,42 @@ def moments(card: dict) -> tuple[list[Moment], list[Moment], list[Moment]]:
                       (r.get("response") or {}).get("text", ""))
                for i, r in enumerate(card.get("rescues", []), start=1)]
     return rescues, questions, [m for _, m in sentences]
-    return rescues, questions, sentences
+
+
+@dataclass(frozen=True)
+class SentenceRow:
+    """A transcript sentence with what its correction form needs: its scorecard ``index``,
+    speaker label and act value, and whether a reviewer corrected it."""
+
+    index: int
+    moment: Moment
+    speaker: str
+    act: str
+    corrected: bool
+
+
+ACT_CHOICES = tuple((a.value, a.label) for a in Act)
+
+
+def sentence_rows(card: dict) -> list[SentenceRow]:
+    """The scorecard's sentences in time order, for the transcript and its correction forms."""
+    names = {s["label"]: s["name"] for s in card.get("speakers", [])}
+    rows = [SentenceRow(s["index"], Moment(float(s["start"]), mmss(s["start"]), Act(s["act"]).label, s["text"],
+                                           names.get(s["speaker"], "")),
+                        s["speaker"], s["act"], "machine" in s) for s in card.get("sentences", [])]
+    return sorted(rows, key=lambda r: (r.moment.at_s, r.index))
+
+
+def speaker_choices(card: dict) -> list[tuple[str, str]]:
+    """(label, name) of the scorecard's speakers, for the sentence form's speaker choice."""
+    return [(s["label"], s["name"] if not is_generated_label(s["name"]) else f"Speaker {i}")
+            for i, s in enumerate(card.get("speakers", []), start=1)]
 
 
 @router.get("/sessions/{session_id}")
 def session_page(session_id: str, request: Request, db: Db, visit: Web) -> Response:
     """The scorecard with playback, or the progress page's words while it is not scored."""
-    s = visible_session(db, _viewer(visit), session_id, load=("scorecard_json",))
+    s = visible_session(db, _viewer(visit), session_id, load=("scorecard_json", "debrief_answers"))
     if s.status == "failed":
         return page(request, visit, "message.html.j2", status=409, title="Scoring failed",
                     text=s.error_message or "The scoring stopped without a reason.")
@@ -67,10 +97,15 @@ def session_page(session_id: str, request: Request, db: Db, visit: Web) -> Respo
     if s.scorecard_json is None:
         return page(request, visit, "message.html.j2", status=409, title="No scorecard",
                     text="This session has no scorecard to show.")
-    rescues, questions, sentences = moments(s.scorecard_json)
+    card = s.scorecard_json
+    rescues, questions, _ = moments(card)
+    speakers = speaker_choices(card)
+    viewer = _viewer(visit)
     return page(request, visit, "session.html.j2", s=s, names=people_names(db, [s]), rescues=rescues,
-                questions=questions, sentences=sentences, has_audio=s.audio_path is not None,
-                comments=thread(db, s.id), corrections=history(db, s.id), mmss=mmss)
+                questions=questions, rows=sentence_rows(card), has_audio=s.audio_path is not None,
+                comments=thread(db, s.id), corrections=history(db, s.id, dict(speakers)), mmss=mmss,
+                acts=ACT_CHOICES, speakers=speakers, debrief=prompts(card, s.debrief_answers),
+                is_leader=is_leader(viewer, s), is_admin=viewer.is_admin)
 
 
 def _scored(db, visit, session_id: str, column: str) -> CoachingSession:
