@@ -16,6 +16,7 @@ from service.api.deps import HTML_SECURITY_HEADERS
 from service.db import CoachingSession
 from service.errors import ApiError
 from service.repository import people_names
+from service.retention import audio_note, transcript_note
 from service.web.access import visible_session
 from service.web.comments import thread
 from service.web.corrections import history
@@ -69,7 +70,8 @@ def session_page(session_id: str, request: Request, db: Db, visit: Web) -> Respo
     rescues, questions, sentences = moments(s.scorecard_json)
     return page(request, visit, "session.html.j2", s=s, names=people_names(db, [s]), rescues=rescues,
                 questions=questions, sentences=sentences, has_audio=s.audio_path is not None,
-                comments=thread(db, s.id), corrections=history(db, s.id), mmss=mmss)
+                comments=thread(db, s.id), corrections=history(db, s.id), mmss=mmss,
+                audio_note=audio_note(s), transcript_note=transcript_note(s))
 
 
 def _scored(db, visit, session_id: str, column: str) -> CoachingSession:

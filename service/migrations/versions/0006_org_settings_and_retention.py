@@ -1,0 +1,49 @@
+"""org settings (retention days, default rubric); users.deactivated_at; api_keys.last_used_at;
+sessions: when (and under what setting) the recording and the transcript were purged
+
+Revision ID: 0006
+Revises: 0003
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '0006'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('orgs', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('keep_audio_days', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('keep_transcripts_days', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('default_rubric', sa.String(length=100), nullable=True))
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('deactivated_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('api_keys', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('sessions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('audio_purged_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('audio_purged_days', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('transcript_purged_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('transcript_purged_days', sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('sessions', schema=None) as batch_op:
+        batch_op.drop_column('transcript_purged_days')
+        batch_op.drop_column('transcript_purged_at')
+        batch_op.drop_column('audio_purged_days')
+        batch_op.drop_column('audio_purged_at')
+    with op.batch_alter_table('api_keys', schema=None) as batch_op:
+        batch_op.drop_column('last_used_at')
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('deactivated_at')
+    with op.batch_alter_table('orgs', schema=None) as batch_op:
+        batch_op.drop_column('default_rubric')
+        batch_op.drop_column('keep_transcripts_days')
+        batch_op.drop_column('keep_audio_days')
