@@ -20,6 +20,7 @@ def install_web(app: Any, settings: Any) -> None:
     from service.web.corrections import router as corrections_router
     from service.web.listing import router as list_router
     from service.web.session_page import router as session_router
+    from service.web.settings_pages import router as settings_router
     from service.web.upload import router as upload_router
     from service.web.templating import HERE, STATIC_URL
 
@@ -31,4 +32,5 @@ def install_web(app: Any, settings: Any) -> None:
     app.include_router(session_router)
     app.include_router(comments_router)
     app.include_router(corrections_router)
+    app.include_router(settings_router)
     install_html_errors(app)

@@ -1,5 +1,6 @@
 """org settings (retention days, default rubric); users.deactivated_at; api_keys.last_used_at;
-sessions: when (and under what setting) the recording and the transcript were purged
+sessions: when (and under what setting) the recording and the transcript were purged;
+webhook_endpoints (the organisation's own webhook URLs)
 
 Revision ID: 0006
 Revises: 0003
@@ -18,6 +19,16 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('webhook_endpoints',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('org_id', sa.String(length=40), nullable=False),
+    sa.Column('url', sa.String(length=2000), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['orgs.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('webhook_endpoints', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_endpoints_org_id'), ['org_id'], unique=False)
     with op.batch_alter_table('orgs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('keep_audio_days', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('keep_transcripts_days', sa.Integer(), nullable=True))
@@ -47,3 +58,6 @@ def downgrade() -> None:
         batch_op.drop_column('default_rubric')
         batch_op.drop_column('keep_transcripts_days')
         batch_op.drop_column('keep_audio_days')
+    with op.batch_alter_table('webhook_endpoints', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_endpoints_org_id'))
+    op.drop_table('webhook_endpoints')
