@@ -109,6 +109,7 @@ def test_transcripts_older_than_the_setting_are_deleted_scores_stay(api, world, 
     assert _row(world, new).transcript_json is not None and after.audio_path is not None  # audio kept forever
     page = browser.get(f"/sessions/{old}").text
     assert "under your retention setting (20 days). The scores and rescue moments stay." in page
+    assert "Download WebVTT" not in page and "Download WebVTT" in browser.get(f"/sessions/{new}").text
 
 
 def test_blank_settings_keep_everything_and_other_orgs_are_untouched(api, world, acme):
