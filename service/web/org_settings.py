@@ -116,7 +116,7 @@ def open_invitations(db: Session, org_id: str, now: datetime | None = None) -> l
         select(User.email, User.id, func.max(OneTimeLink.expires_at))
         .join(OneTimeLink, OneTimeLink.user_id == User.id)
         .where(User.org_id == org_id, OneTimeLink.purpose == "invite", OneTimeLink.used_at.is_(None),
-               User.password_hash.is_(None))
+               User.password_hash.is_(None), User.deactivated_at.is_(None))
         .group_by(User.email, User.id).order_by(User.email)
     ).all()
     return [Invitation(e, u, x, x <= now) for e, u, x in rows]
