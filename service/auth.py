@@ -10,15 +10,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.db import ApiKey, Org, new_id, utcnow
 from service.errors import ApiError
 
 KEY_PREFIX = "csk"
+LAST_USED_STEP = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,11 @@ def list_keys(db: Session, org: Org) -> list[ApiKey]:
     return list(db.scalars(select(ApiKey).where(ApiKey.org_id == org.id).order_by(ApiKey.created_at, ApiKey.id)))
 
 
-def revoke_key(db: Session, key_id: str) -> bool:
-    """Mark the key revoked (it then gets 401); False when unknown or already revoked."""
+def revoke_key(db: Session, key_id: str, org_id: str | None = None) -> bool:
+    """Mark the key revoked (it then gets 401); False when unknown (or, with ``org_id``, of
+    another organisation) or already revoked."""
     key = db.get(ApiKey, key_id)
-    if key is None or key.revoked_at is not None:
+    if key is None or key.revoked_at is not None or (org_id is not None and key.org_id != org_id):
         return False
     key.revoked_at = utcnow()
     return True
@@ -92,7 +95,18 @@ def authenticate(db: Session, authorization: str | None) -> Principal:
     key = db.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(token)))
     if key is None or key.revoked_at is not None:
         raise ApiError(401, "unauthorized", "invalid or revoked API key", challenge)
+    _stamp_used(db, key)
     return Principal(org_id=key.org_id, key_id=key.id)
+
+
+def _stamp_used(db: Session, key: ApiKey) -> None:
+    """Record when the key was last used, to ``LAST_USED_STEP`` (one short write per key per
+    step, so a busy integration does not write on every request)."""
+    now = utcnow()
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_STEP:
+        return
+    db.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+    db.commit()
 
 
 def principal_from_request(request: Request, db: Session) -> Principal:

@@ -77,6 +77,10 @@ class Org(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     webhook_secret: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # settings pages (issue 10): retention in days (None: keep forever), the default rubric of new uploads
+    keep_audio_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    keep_transcripts_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    default_rubric: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class ApiKey(Base):
@@ -90,6 +94,7 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Person(Base):
@@ -162,6 +167,12 @@ class CoachingSession(Base):
     overrides_json: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     # the leader's answers to the debrief prompts: {question: {"answer", "by" (user id), "at" (ISO)}}
     debrief_answers: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # retention (service.retention): when the recording / transcript was deleted, and the
+    # organisation's setting in days then (None: the server keeps no recordings at all)
+    audio_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    audio_purged_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    transcript_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    transcript_purged_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Job(Base):
@@ -198,6 +209,17 @@ class WebhookDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookEndpoint(Base):
+    """A URL of the organisation's that gets every non-private session's done/failed
+    notification (besides the session's own ``callback_url``); set on the settings pages."""
+
+    __tablename__ = "webhook_endpoints"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -322,6 +344,8 @@ class User(Base):
     failed_signins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # a deactivated user cannot sign in and their browser sessions end (settings pages)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     )
     max_transcript_mb: float = Field(20.0, gt=0, description="Largest transcript import, MiB.")
     keep_audio: bool = Field(True, description="Keep recordings after processing (False: delete when done).")
+    retention_purge_s: float = Field(
+        3600.0, gt=0, description="How often the retention purge runs (embedded worker, Celery beat), seconds."
+    )
     worker_concurrency: int = Field(1, ge=1, le=64, description="Jobs processed at once by a worker.")
     embedded_worker: bool = Field(True, description="`serve` starts a worker process beside the API.")
     worker_nice: int = Field(

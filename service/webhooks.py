@@ -31,7 +31,7 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.db import CoachingSession, Org, WebhookDelivery, new_id, utcnow
+from service.db import CoachingSession, Org, WebhookDelivery, WebhookEndpoint, new_id, utcnow
 from service.errors import ApiError
 from service.settings import Settings
 
@@ -118,8 +118,14 @@ def resolve_addresses(host: str, timeout_s: float) -> list[str]:
 
 
 def enqueue_for_session(db: Session, session: CoachingSession, base_url: str) -> None:
-    """Queue the done/failed notification for ``session`` (no-op without callback_url)."""
-    if not session.callback_url:
+    """Queue the done/failed notification for ``session`` to its own ``callback_url`` and,
+    unless the session is private (a self-review), to each of the organisation's webhook
+    endpoints (one delivery per distinct URL)."""
+    urls = [session.callback_url] if session.callback_url else []
+    if not session.private:
+        endpoints = select(WebhookEndpoint.url).where(WebhookEndpoint.org_id == session.org_id)
+        urls += [u for u in db.scalars(endpoints.order_by(WebhookEndpoint.created_at)) if u not in urls]
+    if not urls:
         return
     body = {
         "event": f"session.{session.status}",
@@ -132,15 +138,9 @@ def enqueue_for_session(db: Session, session: CoachingSession, base_url: str) ->
         "error": _error(session),
         "created_at": utcnow().isoformat(),
     }
-    db.add(
-        WebhookDelivery(
-            id=new_id("whk"),
-            org_id=session.org_id,
-            session_id=session.id,
-            url=session.callback_url,
-            body=json.dumps(body, separators=(",", ":")),
-        )
-    )
+    for url in urls:
+        db.add(WebhookDelivery(id=new_id("whk"), org_id=session.org_id, session_id=session.id, url=url,
+                               body=json.dumps(body, separators=(",", ":"))))
 
 
 def _error(session: CoachingSession) -> dict[str, Any] | None:

@@ -44,11 +44,11 @@ def test_upgrade_creates_the_models_schema_and_is_idempotent(empty_url):
     engine = make_engine(empty_url)
     assert current_revision(engine) is None
     upgrade(empty_url, engine)
-    assert current_revision(engine) == head_revision() == "0005"
+    assert current_revision(engine) == head_revision() == "0006"
     assert TABLES <= set(inspect(engine).get_table_names())
     assert _diff(engine) == []
     upgrade(empty_url, engine)  # second run is a no-op
-    assert current_revision(engine) == "0005"
+    assert current_revision(engine) == "0006"
     engine.dispose()
 
 

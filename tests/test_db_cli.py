@@ -26,7 +26,7 @@ def test_db_upgrade_then_create_org_and_key(cli, tmp_path):
     from service.db import make_engine, make_sessionmaker
 
     r = cli("db", "upgrade")
-    assert r.exit_code == 0 and "database at revision 0005" in r.output
+    assert r.exit_code == 0 and "database at revision 0006" in r.output
     assert (tmp_path / "data" / "coachscore.db").exists()
     r = cli("admin", "create-org", "Acme")
     assert r.exit_code == 0 and "organisation: org_" in r.output and "webhook secret" in r.output

@@ -177,3 +177,54 @@ def test_an_admin_invites_a_director_who_accepts_the_link(browser, server):
         assert foreign == more == []
     finally:
         context.close()
+
+
+SETTINGS = ("users", "people", "rubrics", "api-keys", "webhooks", "retention")
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_an_admin_uses_every_settings_page(browser, server, width):
+    """Each settings page at 1280 and 375 px (no sideways scroll, AA contrast, every control
+    labelled), filled in as an admin would; the retention form by keyboard alone."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    context, page, foreign = _page(browser, server, width)
+    try:
+        page.goto(f"{server}/signin")
+        page.get_by_label("Email address").fill("vera@acme.test")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("link", name="Settings").click()
+        assert page.url == f"{server}/settings/users"
+        page.goto(f"{server}/settings/api-keys")
+        page.get_by_label("Name").fill(f"LMS sync {width}")
+        page.get_by_role("button", name="Create key").click()
+        assert page.get_by_label("API key", exact=True).input_value().startswith("csk_")
+        _check_page(page, width)
+        page.screenshot(path=str(ARTIFACTS / f"web-settings-new-key-{width}.png"), full_page=True)
+        page.goto(f"{server}/settings/webhooks")
+        page.get_by_label("URL").fill(f"https://hooks.example.com/coachscore/{width}")
+        page.get_by_role("button", name="Add endpoint").click()
+        assert page.get_by_role("status").inner_text() == "The webhook endpoint was added."
+        page.goto(f"{server}/settings/rubrics")
+        page.get_by_label("Rubric file").set_input_files(
+            files=[{"name": f"broken-{width}.toml", "mimeType": "application/toml", "buffer": b"id = 1\n"}])
+        page.get_by_role("button", name="Check and install").click()
+        assert f"broken-{width}.toml" in page.get_by_role("alert").inner_text()
+        _check_page(page, width)
+        page.screenshot(path=str(ARTIFACTS / f"web-settings-rubric-error-{width}.png"), full_page=True)
+        page.goto(f"{server}/settings/retention")
+        page.focus("#audio-days")
+        page.keyboard.press("Control+A")
+        page.keyboard.type("30")
+        page.keyboard.press("Enter")  # keyboard only: Enter submits the form
+        page.wait_for_load_state()
+        assert page.get_by_role("status").inner_text() == "The retention settings were saved."
+        assert page.get_by_label("Keep recordings for").input_value() == "30"
+        for section in SETTINGS:
+            page.goto(f"{server}/settings/{section}")
+            assert page.locator('.settings-nav [aria-current="page"]').count() == 1
+            _check_page(page, width)
+            page.screenshot(path=str(ARTIFACTS / f"web-settings-{section}-{width}.png"), full_page=True)
+        assert foreign == []
+    finally:
+        context.close()

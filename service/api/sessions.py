@@ -37,7 +37,7 @@ from service.api.schemas import (
 from analysis.types import Act
 from service.auth import Principal
 from service.corrections import SentenceFix, fix_sentences, record
-from service.db import CoachingSession
+from service.db import CoachingSession, Org
 from service.errors import ApiError, error_responses
 from service.pipeline import LeaderChoice, PeopleNames, installed_rubric
 from service.pipeline.scoring import resolve_with_names
@@ -102,10 +102,16 @@ def _accepted(ctx: AppContext, s: CoachingSession, replay: bool = False) -> JSON
 
 def _new_session(ctx: AppContext, db: Session, caller: Principal, f: UploadFields, **kw) -> CoachingSession:
     return new_session(
-        db, caller.org_id, leader_hint=f.leader, recorded_at=f.recorded_at, rubric=f.rubric,
+        db, caller.org_id, leader_hint=f.leader, recorded_at=f.recorded_at, rubric=f.rubric or _org_rubric(db, caller),
         callback_url=f.callback_url, leader_id=person_id(ctx.factory, caller.org_id, f.leader_name),
         coachee_id=person_id(ctx.factory, caller.org_id, f.coachee_name), **kw,
     )
+
+
+def _org_rubric(db: Session, caller: Principal) -> str | None:
+    """The organisation's default rubric for an upload that names none (settings pages)."""
+    org = db.get(Org, caller.org_id)
+    return org.default_rubric if org else None
 
 
 def _insert(ctx: AppContext, caller: Principal, key: str | None, fp: str, build) -> tuple[CoachingSession, bool]:

@@ -27,8 +27,8 @@ from typing import Iterator
 from celery import Celery
 from sqlalchemy import func, select, update
 
-from service import webhooks
-from service.db import CoachingSession, Job, make_engine, make_sessionmaker, recording_in_use, utcnow
+from service import retention, webhooks
+from service.db import Job, make_engine, make_sessionmaker, utcnow
 from service.jobs import queue, recovery
 from service.jobs.execution import JobExecutor
 from service.pipeline import models_for
@@ -50,7 +50,7 @@ def make_celery(settings: Settings) -> Celery:
         worker_hijack_root_logger=False,
         beat_schedule={
             "sweep-stuck-jobs": {"task": "coachscore.sweep", "schedule": max(1.0, settings.job_lease_s / 2)},
-            "retention-purge": {"task": "coachscore.purge", "schedule": 3600.0},
+            "retention-purge": {"task": "coachscore.purge", "schedule": settings.retention_purge_s},
         },
     )
     app.task(name="coachscore.run_job")(run_job)
@@ -138,21 +138,10 @@ def sweep() -> int:
 
 
 def purge() -> int:
-    """With keep_audio off, delete recordings no unfinished session needs; return how many."""
+    """The retention purge (``service.retention.purge``, the same one the embedded worker
+    runs); returns how many recording files it deleted."""
     p = _process()
-    if p.settings.keep_audio:
-        return 0
-    removed = 0
-    with p.factory() as db:
-        done = select(CoachingSession).where(CoachingSession.status.in_(("done", "failed")),
-                                             CoachingSession.audio_path.is_not(None))
-        for s in db.scalars(done).all():
-            if not recording_in_use(db, s.audio_path, besides=s.id, unfinished_only=True):
-                p.storage.delete(s.audio_path)
-                removed += 1
-            s.audio_path = None
-        db.commit()
-    return removed
+    return retention.purge(p.factory, p.storage, p.settings).files_deleted
 
 
 _app: Celery | None = None

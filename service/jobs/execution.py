@@ -18,8 +18,9 @@ from analysis.transcript_json import transcript_from_dict, transcript_to_dict
 from analysis.types import Transcript
 from service import webhooks
 from service.corrections import stored_overrides
-from service.db import CoachingSession, Job, Person, recording_in_use, utcnow
+from service.db import CoachingSession, Job, Person, utcnow
 from service.jobs.recovery import fail_session
+from service.retention import forget_recording
 from service.pipeline import (
     LeaderChoice, ModelSet, PeopleNames, ScoreResult, TranscribeOptions, installed_rubric, score, transcribe,
 )
@@ -138,12 +139,10 @@ class JobExecutor:
             db.commit()
 
     def _apply_retention(self, db: Session, s: CoachingSession) -> None:
-        """With keep_audio off, delete the recording once no pending session needs it."""
+        """With keep_audio off, delete the recording once no other session needs it."""
         if self.settings.keep_audio or not s.audio_path:
             return
-        if not recording_in_use(db, s.audio_path, besides=s.id, unfinished_only=True):
-            self.storage.delete(s.audio_path)
-        s.audio_path = None
+        forget_recording(db, self.storage, s, None, utcnow())
 
 
 def _store_result(s: CoachingSession, r: ScoreResult, timings: dict) -> None:

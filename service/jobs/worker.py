@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Callable
 
-from service import webhooks
+from service import retention, webhooks
 from service.db import make_engine, make_sessionmaker
 from service.jobs import queue, recovery
 from service.jobs.execution import JobExecutor
@@ -59,7 +59,7 @@ class Worker:
         ]
         for t in threads:
             t.start()
-        last_recover = time.monotonic()
+        last_recover, next_purge = time.monotonic(), time.monotonic()
         while not stop.is_set():
             if on_tick is not None:
                 on_tick()
@@ -69,6 +69,9 @@ class Worker:
             if time.monotonic() - last_recover > self.settings.job_lease_s / 4:
                 self.recover_stale()
                 last_recover = time.monotonic()
+            if time.monotonic() >= next_purge:
+                self.purge_retention()
+                next_purge = time.monotonic() + self.settings.retention_purge_s
             stop.wait(min(2.0, self.settings.job_lease_s / 6))
         for t in threads:
             t.join(timeout=1)
@@ -95,6 +98,13 @@ class Worker:
         finally:
             with self._lock:
                 self._running.discard(job_id)
+
+    def purge_retention(self) -> None:
+        """The retention purge (``service.retention``); a failure is logged, never fatal."""
+        try:
+            retention.purge(self.factory, self.executor.storage, self.settings)
+        except Exception:
+            log.exception("retention purge failed; it runs again in %g s", self.settings.retention_purge_s)
 
     def recover_stale(self) -> int:
         return recovery.recover_stale(self.factory, self.settings, self.id)

@@ -21,6 +21,7 @@ def install_web(app: Any, settings: Any) -> None:
     from service.web.debrief import router as debrief_router
     from service.web.listing import router as list_router
     from service.web.session_page import router as session_router
+    from service.web.settings_pages import router as settings_router
     from service.web.upload import router as upload_router
     from service.web.trend_pages import router as trend_router
     from service.web.templating import HERE, STATIC_URL
@@ -35,4 +36,5 @@ def install_web(app: Any, settings: Any) -> None:
     app.include_router(corrections_router)
     app.include_router(trend_router)
     app.include_router(debrief_router)
+    app.include_router(settings_router)
     install_html_errors(app)

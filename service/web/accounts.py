@@ -192,6 +192,8 @@ def sign_in(db: Session, email: str, password: str, *, max_failures: int, lockou
             _count_failure(user, max_failures, lockout_minutes, now)
         raise FormError(WRONG_PASSWORD, 401)
     assert user is not None and user.password_hash is not None
+    if user.deactivated_at is not None:
+        raise FormError("This account has been deactivated. Ask your admin if you need it again.", 403)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.failed_signins, user.locked_until, user.last_signin_at = 0, None, now

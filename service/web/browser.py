@@ -48,6 +48,8 @@ def load_visit(db: Session, request: Request, now: datetime | None = None) -> Vi
     if web is None or web.expires_at <= (now or utcnow()):
         return Visit()
     user = db.get(User, web.user_id) if web.user_id else None
+    if user is not None and user.deactivated_at is not None:
+        return Visit()  # deactivated on the settings pages: signed out
     return Visit(web, user)
 
 

@@ -16,6 +16,7 @@ from service.api.deps import HTML_SECURITY_HEADERS
 from service.db import CoachingSession
 from service.errors import ApiError
 from service.repository import people_names
+from service.retention import audio_note, transcript_note
 from service.web.access import visible_session
 from service.web.comments import thread
 from service.web.corrections import history
@@ -105,7 +106,8 @@ def session_page(session_id: str, request: Request, db: Db, visit: Web) -> Respo
                 questions=questions, rows=sentence_rows(card), has_audio=s.audio_path is not None,
                 comments=thread(db, s.id), corrections=history(db, s.id, dict(speakers)), mmss=mmss,
                 acts=ACT_CHOICES, speakers=speakers, debrief=prompts(card, s.debrief_answers),
-                is_leader=is_leader(viewer, s), is_admin=viewer.is_admin)
+                is_leader=is_leader(viewer, s), is_admin=viewer.is_admin,
+                audio_note=audio_note(s), transcript_note=transcript_note(s))
 
 
 def _scored(db, visit, session_id: str, column: str) -> CoachingSession:

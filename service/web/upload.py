@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.api.sessions import accept_recording
 from service.auth import Principal
-from service.db import CoachingSession, Person, utcnow
+from service.db import CoachingSession, Org, Person, utcnow
 from service.errors import ApiError
 from service.web.access import Viewer, visible_session
 from service.web.browser import Visit, check_csrf
@@ -45,8 +45,9 @@ def org_people(db: Session, org_id: str) -> list[str]:
 def _upload_page(request: Request, db: Session, visit: Visit, ctx, viewer: Viewer, status: int = 200,
                  error: str | None = None) -> Response:
     me = db.get(Person, viewer.person_id).name if viewer.person_id else ""
+    org = db.get(Org, viewer.org_id)
     context = dict(people=org_people(db, viewer.org_id), rubrics=rubric_choices(ctx), me=me, error=error,
-                   limit_mb=ctx.settings.max_upload_mb)
+                   limit_mb=ctx.settings.max_upload_mb, default_rubric=(org and org.default_rubric) or "default")
     if status != 200:
         return page(request, visit, "upload.html.j2", status=status, **context)
     return _form_page(request, db, visit, ctx, "upload.html.j2", **context)
