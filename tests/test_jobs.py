@@ -186,3 +186,32 @@ def test_embedded_worker_process_runs_jobs(tmp_path, db_url):
         proc = client.app.state.ctx.runner._proc
         assert proc is not None and proc.is_alive()
     assert not proc.is_alive()  # stopped with the app
+
+
+def test_a_worker_whose_job_was_taken_over_drops_its_result(api):
+    """A worker whose lease lapsed (its job requeued and claimed by another worker) must not
+    finish the job a second time: no 'done' over the other claim, no second webhook."""
+    from service.db import WebhookDelivery
+
+    h, sid = _queued(api)
+    late, other = Worker(api.settings, scripted_models()), Worker(api.settings, scripted_models())
+    try:
+        job_id = late.claim()
+        _set_running(api, sid, "elsewhere:1:taken-over", attempts=2)  # recovery handed it on
+        late.run_job(job_id)
+        job = _job(api, sid)
+        assert (job.status, job.claimed_by) == ("running", "elsewhere:1:taken-over")
+        with api.client.app.state.ctx.factory() as db:
+            assert db.get(CoachingSession, sid).status != "done"
+            assert db.query(WebhookDelivery).filter(WebhookDelivery.session_id == sid).count() == 0
+        with api.client.app.state.ctx.factory() as db:  # the new owner's lease lapses too: requeued
+            db.get(Job, job_id).status = "queued"
+            db.commit()
+        assert other.claim() == job_id
+        other.run_job(job_id)
+        job = _job(api, sid)
+        assert (job.status, job.claimed_by) == ("done", other.id)
+        assert api.client.get(f"/v1/sessions/{sid}", headers=h).json()["status"] == "done"
+    finally:
+        late.close()
+        other.close()

@@ -92,7 +92,7 @@ def run_job(job_id: str) -> str:
         log.info("job %s is not queued (running elsewhere or finished); nothing to do", job_id)
         return "skipped"
     with _heartbeat(p, job_id):
-        p.executor.run(job_id)
+        p.executor.run(job_id, owner=p.id)
     p.webhooks.deliver_due(p.factory)
     return "ran"
 
@@ -104,7 +104,7 @@ def _heartbeat(p: _Process, job_id: str) -> Iterator[None]:
 
     def beat() -> None:
         while not stop.wait(p.settings.job_lease_s / 6):
-            queue.heartbeat(p.factory, [job_id])
+            queue.heartbeat(p.factory, [job_id], p.id)
 
     t = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
     t.start()

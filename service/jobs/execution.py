@@ -45,8 +45,12 @@ class JobExecutor:
     def __init__(self, settings: Settings, models: ModelSet, factory: sessionmaker, storage: Storage) -> None:
         self.settings, self.models, self.factory, self.storage = settings, models, factory, storage
 
-    def run(self, job_id: str) -> None:
-        """Run job ``job_id`` to done or failed; never raises for a job's own failure."""
+    def run(self, job_id: str, owner: str | None = None) -> None:
+        """Run job ``job_id`` to done or failed; never raises for a job's own failure.
+
+        ``owner`` is the worker id that claimed the job: its result is stored only while the
+        job is still running under that claim (a worker whose lease lapsed and whose job was
+        handed to another worker drops its result instead of finishing the job twice)."""
         with self.factory() as db:
             job = db.get(Job, job_id)
             session = db.get(CoachingSession, job.session_id) if job else None
@@ -54,21 +58,21 @@ class JobExecutor:
                 return
             kind, sid, shown_name = job.kind, session.id, session.audio_filename
             relpath = session.audio_path
-        progress = _Progress(self.factory, sid)
+        progress = _Progress(self.factory, sid, job_id, owner)
         try:
             transcript = self._transcribe(sid, relpath, progress) if kind == "transcribe" else None
             result = self._score(sid, transcript, progress)
         except CoachscoreError as e:
             stored_name = Path(relpath).name if relpath else None
             message = e.message.replace(stored_name, shown_name) if stored_name and shown_name else e.message
-            self._finish_failed(job_id, sid, e.code, message, progress.stage)  # the user's file name, not ours
+            self._finish_failed(job_id, owner, sid, e.code, message, progress.stage)  # the user's file name, not ours
             return
         except Exception:
             log.exception("job %s failed in stage %s", job_id, progress.stage)
             msg = f"internal error during stage {progress.stage or 'start'} (see the server log)"
-            self._finish_failed(job_id, sid, "internal_error", msg, progress.stage)
+            self._finish_failed(job_id, owner, sid, "internal_error", msg, progress.stage)
             return
-        self._finish_done(job_id, sid, result, progress.timings)
+        self._finish_done(job_id, owner, sid, result, progress.timings)
 
     def _transcribe(self, sid: str, relpath: str | None, progress: "_Progress") -> Transcript:
         """Transcribe the stored recording, read into a local file (from S3: a temp copy)."""
@@ -114,11 +118,11 @@ class JobExecutor:
                 s.duration_s = data.get("duration_s")
                 db.commit()
 
-    def _finish_done(self, job_id: str, sid: str, r: ScoreResult, timings: dict) -> None:
+    def _finish_done(self, job_id: str, owner: str | None, sid: str, r: ScoreResult, timings: dict) -> None:
         with self.factory() as db:
-            s, job = db.get(CoachingSession, sid), db.get(Job, job_id)
-            if job is not None:
-                job.status, job.finished_at = "done", utcnow()
+            if not _take_finish(db, job_id, owner, "done"):
+                return
+            s = db.get(CoachingSession, sid)
             if s is None:
                 db.commit()
                 return
@@ -127,12 +131,11 @@ class JobExecutor:
             webhooks.enqueue_for_session(db, s, self.settings.public_base_url)
             db.commit()
 
-    def _finish_failed(self, job_id: str, sid: str, code: str, message: str, stage: str | None) -> None:
+    def _finish_failed(self, job_id: str, owner: str | None, sid: str, code: str, message: str, stage: str | None) -> None:
         log.info("session %s failed in stage %s: %s", sid, stage, message)
         with self.factory() as db:
-            job = db.get(Job, job_id)
-            if job is not None:
-                job.status, job.finished_at, job.last_error = "failed", utcnow(), message
+            if not _take_finish(db, job_id, owner, "failed", message):
+                return
             s = db.get(CoachingSession, sid)
             if s is not None:
                 fail_session(db, self.settings, s, code, message, stage)
@@ -143,6 +146,22 @@ class JobExecutor:
         if self.settings.keep_audio or not s.audio_path:
             return
         forget_recording(db, self.storage, s, None, utcnow())
+
+
+def _take_finish(db: Session, job_id: str, owner: str | None, status: str, error: str | None = None) -> bool:
+    """Mark the job finished in ``db``'s transaction if it is still ours (one conditional
+    UPDATE, so a job taken over by another worker is never finished twice); False: drop."""
+    values = {"status": status, "finished_at": utcnow()} | ({"last_error": error} if error else {})
+    if owner is None:  # run outside a claim (tests, tools): finish whatever the row says
+        db.execute(update(Job).where(Job.id == job_id).values(**values))
+        return True
+    ours = (Job.id == job_id) & (Job.status == "running") & (Job.claimed_by == owner)
+    if db.execute(update(Job).where(ours).values(**values)).rowcount == 1:
+        return True
+    log.warning("job %s was taken over by another worker while this one (%s) ran it; "
+                "this worker's result is dropped", job_id, owner)
+    db.rollback()
+    return False
 
 
 def _store_result(s: CoachingSession, r: ScoreResult, timings: dict) -> None:
@@ -166,8 +185,8 @@ class _Progress:
 
     ORDER = list(STAGES)
 
-    def __init__(self, factory: sessionmaker, sid: str) -> None:
-        self.factory, self.sid = factory, sid
+    def __init__(self, factory: sessionmaker, sid: str, job_id: str | None = None, owner: str | None = None) -> None:
+        self.factory, self.sid, self.job_id, self.owner = factory, sid, job_id, owner
         self.stage: str | None = None
         self.started = time.monotonic()
         self.timings: dict[str, float] = {}
@@ -200,6 +219,15 @@ class _Progress:
             s.status, s.stage = status, stage
             s.progress = round(min(0.99, base + weight * frac), 4)
             s.stage_timings = {**(s.stage_timings or {}), **self.timings}
-            db.execute(update(Job).where(Job.session_id == self.sid, Job.status == "running")
-                       .values(heartbeat_at=utcnow()))
+            db.execute(update(Job).where(*_held_by(self.sid, self.job_id, self.owner)).values(heartbeat_at=utcnow()))
             db.commit()
+
+
+def _held_by(sid: str, job_id: str | None, owner: str | None) -> list:
+    """Conditions selecting the running job this progress belongs to (its claim, when known)."""
+    conds = [Job.session_id == sid, Job.status == "running"]
+    if job_id is not None:
+        conds.append(Job.id == job_id)
+    if owner is not None:
+        conds.append(Job.claimed_by == owner)
+    return conds

@@ -64,7 +64,7 @@ class Worker:
             if on_tick is not None:
                 on_tick()
             self._check_parent()
-            queue.heartbeat(self.factory, self._held())
+            queue.heartbeat(self.factory, self._held(), self.id)
             self.webhooks.deliver_due(self.factory)
             if time.monotonic() - last_recover > self.settings.job_lease_s / 4:
                 self.recover_stale()
@@ -94,7 +94,7 @@ class Worker:
 
     def run_job(self, job_id: str) -> None:
         try:
-            self.executor.run(job_id)
+            self.executor.run(job_id, owner=self.id)
         finally:
             with self._lock:
                 self._running.discard(job_id)
