@@ -23,12 +23,22 @@ KEY_PREFIX = "csk"
 LAST_USED_STEP = timedelta(minutes=5)
 
 
+WEB_PREFIX = "web:"  # Principal.key_id of a signed-in user acting through the web pages
+
+
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the organisation every query must be scoped to."""
+    """Who is calling: the organisation every query must be scoped to. An API key acts for
+    the organisation and never sees a private session (a leader's self-review: only that
+    leader sees it); a signed-in user acting through the web pages (``key_id`` "web:<user>")
+    has already passed the web's access rule, which lets a leader see their own."""
 
     org_id: str
     key_id: str
+
+    @property
+    def sees_private(self) -> bool:
+        return self.key_id.startswith(WEB_PREFIX)
 
 
 @dataclass(frozen=True)

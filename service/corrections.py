@@ -17,11 +17,10 @@ from sqlalchemy.orm import Session
 
 from analysis.overrides import CorrectionNote, Overrides
 from analysis.types import Act
-from service.auth import Principal
+from service.auth import WEB_PREFIX, Principal
 from service.db import ApiKey, CoachingSession, Correction, Person, User, new_id
 from service.errors import ApiError
 
-WEB_PREFIX = "web:"  # Principal.key_id of a signed-in user acting through the web pages
 FORMER_USER = "A former user"
 
 

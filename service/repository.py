@@ -23,11 +23,11 @@ from service.errors import ApiError, not_found
 def get_session(db: Session, caller: Principal, session_id: str, *, load: tuple[str, ...] = ()) -> CoachingSession:
     """The caller's session, or 404 (also for other organisations' ids). The large JSON/HTML
     columns are loaded only when named in ``load`` (or on first access)."""
-    s = db.scalar(
-        select(CoachingSession)
-        .options(*defer_big_columns(load))
-        .where(CoachingSession.id == session_id, CoachingSession.org_id == caller.org_id)
-    )
+    q = select(CoachingSession).options(*defer_big_columns(load)).where(
+        CoachingSession.id == session_id, CoachingSession.org_id == caller.org_id)
+    if not caller.sees_private:
+        q = q.where(CoachingSession.private.is_(False))
+    s = db.scalar(q)
     if s is None:
         raise not_found()
     return s
@@ -122,8 +122,10 @@ class SessionFilter:
 def list_sessions(
     db: Session, org_id: str, f: SessionFilter, limit: int, cursor: str | None
 ) -> tuple[Sequence[CoachingSession], str | None]:
-    """One page, newest first, and the cursor of the next page (None on the last)."""
-    q = select(CoachingSession).options(*defer_big_columns()).where(CoachingSession.org_id == org_id)
+    """One page, newest first, and the cursor of the next page (None on the last); an API
+    listing, so private sessions (self-reviews) are left out."""
+    q = select(CoachingSession).options(*defer_big_columns()).where(
+        CoachingSession.org_id == org_id, CoachingSession.private.is_(False))
     for col, who in ((CoachingSession.leader_id, f.leader), (CoachingSession.coachee_id, f.coachee)):
         if who is not None:
             q = q.where(col.in_(select(Person.id).where(person_named(org_id, who))))
@@ -168,12 +170,13 @@ def find_leader(db: Session, org_id: str, leader: str) -> Person:
 
 
 def leader_done_sessions(db: Session, org_id: str, leader: str) -> tuple[Person, Sequence[CoachingSession]]:
-    """The organisation's person ``leader`` (name or id) and their scored sessions; 404 if none."""
+    """The organisation's person ``leader`` (name or id) and their scored sessions, private
+    self-reviews left out (the API's trend); 404 if none."""
     person = find_leader(db, org_id, leader)
     rows = db.scalars(
         select(CoachingSession).options(*defer_big_columns()).where(
             CoachingSession.org_id == org_id, CoachingSession.leader_id == person.id,
-            CoachingSession.status == "done",
+            CoachingSession.status == "done", CoachingSession.private.is_(False),
         )
     ).all()
     return person, rows

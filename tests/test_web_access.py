@@ -135,3 +135,26 @@ def test_members_cannot_invite(world, tree):
     assert r.status_code == 403
     with world.factory() as db:
         assert db.scalar(select(User).where(User.email == "x@acme.test")) is None
+
+
+def test_an_api_key_never_sees_a_private_session(api, world):
+    """A self-review is the leader's own: the organisation's API keys (integrations) get 404
+    on it and do not list it or count it in the leader's trend; its leader still opens it."""
+    from service.auth import create_key
+    from service.db import Org
+
+    acme = world.org("Acme")
+    mia = world.person(acme, "Mia")
+    public, private = world.session(acme, mia), world.session(acme, mia, private=True)
+    with world.factory() as db:
+        key = create_key(db, db.get(Org, acme)).plain
+        db.commit()
+    h = {"Authorization": f"Bearer {key}"}
+    assert api.client.get(f"/v1/sessions/{public}", headers=h).status_code == 200
+    for path in ("", "/scorecard", "/scorecard.html", "/transcript", "/shares"):
+        assert api.client.get(f"/v1/sessions/{private}{path}", headers=h).status_code == 404, path
+    assert api.client.delete(f"/v1/sessions/{private}", headers=h).status_code == 404
+    listed = {s["id"] for s in api.client.get("/v1/sessions", headers=h).json()["items"]}
+    assert listed == {public}
+    world.user(acme, "mia@acme.test", person=mia)
+    assert world.signed_in("mia@acme.test").get(f"/sessions/{private}").status_code == 200
