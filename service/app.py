@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import secrets
 import time
 import uuid
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
@@ -78,7 +75,7 @@ def _lifespan(settings: Settings, runner: JobRunner | None):
 
 
 def open_context(settings: Settings, runner: JobRunner | None = None) -> AppContext:
-    """Database (migrated if configured), storage and share key for one app."""
+    """Database (migrated if configured), storage, job runner and rate limiter for one app."""
     from service.api.deps import AppContext
     from service.db import make_engine, make_sessionmaker, upgrade
     from service.ratelimit import make_limiter
@@ -104,7 +101,7 @@ def open_context(settings: Settings, runner: JobRunner | None = None) -> AppCont
     if runner is None:
         runner = _default_runner(settings)
     return AppContext(
-        settings, engine, make_sessionmaker(engine), storage, runner, share_key(settings),
+        settings, engine, make_sessionmaker(engine), storage, runner,
         make_limiter(settings.rate_limit_per_minute, settings, "api"),
     )
 
@@ -118,19 +115,6 @@ def _default_runner(settings: Settings) -> JobRunner:
 
         return CeleryRunner()
     return ProcessRunner() if settings.embedded_worker else NullRunner()
-
-
-def share_key(settings: Settings) -> bytes:
-    """The share-link signing key: the setting, else a random key kept in DATA_DIR/share.key."""
-    if settings.share_secret:
-        return settings.share_secret.encode()
-    path = Path(settings.resolved_data_dir()) / "share.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(48))
-    return path.read_text().strip().encode()
 
 
 def _safe_url(settings: Settings) -> str:

@@ -107,8 +107,8 @@ class Settings(BaseSettings):
     )
     public_base_url: str = Field("http://127.0.0.1:8000", description="Base of URLs handed to clients.")
     share_secret: str | None = Field(
-        None, description="Key that signed share links before they became random tokens stored hashed "
-        "(migration 0004); no longer used to open links. Default: a random one in DATA_DIR/share.key."
+        None, description="Unused, accepted so that older configurations still load: share links are "
+        "random tokens stored hashed in the database (migration 0004), so API nodes need no shared key."
     )
     share_ttl_s: int = Field(7 * 24 * 3600, gt=0, description="Default lifetime of share links, seconds.")
     rate_limit_per_minute: int = Field(

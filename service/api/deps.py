@@ -37,7 +37,6 @@ class AppContext:
     factory: sessionmaker
     storage: Storage
     runner: JobRunner
-    share_key: bytes
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
 
     @property
