@@ -27,6 +27,7 @@ import logging
 import mimetypes
 import secrets
 import shutil
+import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -66,6 +67,9 @@ def parse_storage_url(url: str) -> tuple[str, str]:
     return parts.netloc, f"{prefix}/" if prefix else ""
 
 
+PROBLEM_TTL_S = 5.0  # how long a bucket check (HEAD) answers /readyz, seconds
+
+
 class S3Storage:
     """Recordings in ``bucket`` under ``prefix``; ``root`` is this machine's spool dir."""
 
@@ -73,6 +77,7 @@ class S3Storage:
                  concurrency: int = 4, where: str = "S3") -> None:
         self.root, self.bucket, self.prefix, self.client = Path(root), bucket, prefix, client
         self.where = where  # for messages: the endpoint, never the credentials
+        self._checked: tuple[float, str | None] | None = None  # (monotonic time, problem)
         # parts are read from the spool file as they are sent: memory ~ concurrency x part_size
         self.transfer = TransferConfig(multipart_threshold=part_size, multipart_chunksize=part_size,
                                        max_concurrency=concurrency, io_chunksize=READ_CHUNK)
@@ -104,9 +109,18 @@ class S3Storage:
         (self.root / "tmp").mkdir(parents=True, exist_ok=True)
 
     def problem(self) -> str | None:
+        """Why storage cannot be used now, or None. The bucket check is remembered for
+        ``PROBLEM_TTL_S`` seconds, so a health probe every second costs one HEAD per TTL."""
         local = spool_problem(self.root)
         if local:
             return local
+        now = time.monotonic()
+        if self._checked is not None and now - self._checked[0] < PROBLEM_TTL_S:
+            return self._checked[1]
+        self._checked = (now, self._bucket_problem())
+        return self._checked[1]
+
+    def _bucket_problem(self) -> str | None:
         try:
             with self._errors("reach the bucket"):
                 self.client.head_bucket(Bucket=self.bucket)

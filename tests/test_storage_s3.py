@@ -221,3 +221,24 @@ def test_the_storage_benchmark_measures_each_step(tmp_path, s3_server, bucket): 
     assert [r[1] for r in rows] == [size, size, size, MiB]
     assert all(seconds > 0 for _, _, seconds, _ in rows)
     assert s3_server.keys(bucket) == []  # the benchmark removes what it stored
+
+
+def test_the_bucket_check_is_remembered_for_a_few_seconds(s3_server, tmp_path, monkeypatch):  # noqa: F811
+    """/readyz may be probed every second: one HEAD per PROBLEM_TTL_S, and a fixed bucket
+    is noticed once that time has passed."""
+    import service.storage_s3 as s3mod
+
+    from service.storage import open_storage
+
+    clock = [1000.0]
+    monkeypatch.setattr(s3mod.time, "monotonic", lambda: clock[0])
+    name = f"later-{os.urandom(3).hex()}"
+    store = open_storage(make_settings(tmp_path, "sqlite://", **s3_server.settings(name)))
+    heads = []
+    real_head = store.client.head_bucket
+    monkeypatch.setattr(store.client, "head_bucket", lambda **kw: heads.append(kw) or real_head(**kw))
+    assert "does not exist" in store.problem()
+    s3_server.client().create_bucket(Bucket=name)
+    assert "does not exist" in store.problem() and len(heads) == 1  # remembered
+    clock[0] += s3mod.PROBLEM_TTL_S + 0.1
+    assert store.problem() is None and len(heads) == 2
