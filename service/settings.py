@@ -18,7 +18,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from models.config import ModelConfig
+from models.config import DEFAULT_WHISPER, ModelConfig
 
 
 def _default_home() -> Path:
@@ -30,7 +30,7 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=_default_home, description="Base directory for data and models.")
     models_dir: Path | None = Field(None, description="Model cache; default HOME/models.")
-    whisper_model: str = "tiny.en"
+    whisper_model: str = DEFAULT_WHISPER
     device: str = "cpu"
     compute_type: str = "int8"
     language: str | None = "en"

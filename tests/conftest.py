@@ -4,6 +4,7 @@ real pipeline on fake models (scripted ASR and diarizer, no spaCy), organisation
 
 from __future__ import annotations
 
+
 import io
 import math
 import os
@@ -18,6 +19,9 @@ from typing import Any, Iterator
 import pytest
 
 PG_ENV = "COACHSCORE_TEST_POSTGRES_URL"
+# the Whisper model of the few real-model tests: the small one that ships in a dependency
+# (the product default, base, is fetched by setup; these tests keep CI short)
+TEST_WHISPER = "tiny.en"
 
 
 # --------------------------------------------------------------------------- databases
@@ -197,7 +201,7 @@ def scripted_models(**script: Any):
     from models.fakes import ScriptedConversation
     from service.pipeline import fake_models
 
-    return fake_models(ModelConfig(models_dir=Path("/nonexistent")), ScriptedConversation(**script))
+    return fake_models(ModelConfig(whisper_model=TEST_WHISPER, models_dir=Path("/nonexistent")), ScriptedConversation(**script))
 
 
 def validate_scorecard(card: dict) -> None:

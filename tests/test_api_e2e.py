@@ -3,6 +3,8 @@ the real analysis and HTML renderer) on a short stereo fixture. Slow: a few seco
 
 from __future__ import annotations
 
+from conftest import TEST_WHISPER
+
 import os
 from pathlib import Path
 
@@ -22,7 +24,7 @@ def test_upload_to_scorecard_with_the_real_pipeline(make_api, monkeypatch):
     if not FIXTURE.exists():
         pytest.skip(f"fixture {FIXTURE} is missing (made by scripts/make_fixtures)")
     models_dir = Settings().resolved_models_dir()  # the operator's models, not the tmp home
-    api = make_api(models=models_for(Settings(models_dir=models_dir)), models_dir=models_dir)
+    api = make_api(models=models_for(Settings(models_dir=models_dir, whisper_model=TEST_WHISPER)), models_dir=models_dir)
     _, h = api.new_org()
     r = api.upload(h, data=FIXTURE.read_bytes(), filename=FIXTURE.name, leader_name="Dana", coachee_name="Sam")
     assert r.status_code == 202, r.text

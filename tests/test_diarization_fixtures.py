@@ -3,6 +3,8 @@ embedded default and a locally built pyannote pipeline directory."""
 
 from __future__ import annotations
 
+from conftest import TEST_WHISPER  # noqa: E402
+
 import json
 import os
 import shutil
@@ -52,7 +54,7 @@ def weights_or_skip():
 
 def test_channels_on_the_stereo_fixture_der_under_5_percent(tmp_path):
     audio, truth = load("two_voice_stereo")
-    diarizer = get_diarizer("auto", audio, ModelConfig(models_dir=tmp_path))
+    diarizer = get_diarizer("auto", audio, ModelConfig(whisper_model=TEST_WHISPER, models_dir=tmp_path))
     result = diarizer.diarize(audio)
     assert result.model.name == "channels-silero-vad"
     assert [s.channel for s in result.speakers] == [0, 1]
@@ -69,7 +71,7 @@ def test_channels_on_real_voices_with_crosstalk_der_under_5_percent(bleed_db, tm
         pytest.skip(f"{mf.REAL_DATA} not on this machine")
     samples, truth = mf.real_conversation(bleed_db=bleed_db, seed=1)
     audio = Audio(samples)
-    result = get_diarizer("auto", audio, ModelConfig(models_dir=tmp_path)).diarize(audio)
+    result = get_diarizer("auto", audio, ModelConfig(whisper_model=TEST_WHISPER, models_dir=tmp_path)).diarize(audio)
     assert result.model.name == "channels-silero-vad"
     assert [s.channel for s in result.speakers] == [0, 1]  # A (channel 0) speaks first
     assert der(truth, result.segments) <= 0.05
@@ -81,7 +83,7 @@ def test_embedded_default_on_mono_fixtures(name, bound):
     weights_or_skip()
     audio, truth = load(name)
     progress: list[tuple[str, float, float]] = []
-    diarizer = get_diarizer("auto", audio, ModelConfig(models_dir=MODELS_DIR))
+    diarizer = get_diarizer("auto", audio, ModelConfig(whisper_model=TEST_WHISPER, models_dir=MODELS_DIR))
     result = diarizer.diarize(audio, speakers=SpeakerCount(2), hook=lambda *a: progress.append(a))
     assert [s.label for s in result.speakers] == ["S0", "S1"]
     assert der(truth, result.segments) <= bound
@@ -103,7 +105,7 @@ def test_local_pyannote_pipeline_directory_runs_offline(tmp_path):
         "  min_duration_on: 0.0\n"
     )
     audio, truth = load("two_voice_mono")
-    config = ModelConfig(models_dir=tmp_path, pyannote_pipeline_dir=tmp_path)
+    config = ModelConfig(whisper_model=TEST_WHISPER, models_dir=tmp_path, pyannote_pipeline_dir=tmp_path)
     diarizer = get_diarizer("auto", audio, config)
     result = diarizer.diarize(audio)  # num_speakers=2 is dropped: a VAD pipeline ignores it
     assert result.model.name == "pyannote-pipeline"
@@ -139,7 +141,7 @@ def speaker_coverage(truth: dict, segments) -> dict[str, float]:
 def test_a_dominant_leader_does_not_swallow_one_to_four_word_replies():
     weights_or_skip()
     audio, truth = load("dominant_leader")  # leader 89 % of the talk
-    diarizer = get_diarizer("default", audio, ModelConfig(models_dir=MODELS_DIR))
+    diarizer = get_diarizer("default", audio, ModelConfig(whisper_model=TEST_WHISPER, models_dir=MODELS_DIR))
     for count in (SpeakerCount(2), SpeakerCount(None)):
         result = diarizer.diarize(audio, speakers=count)
         assert len(result.speakers) == 2
@@ -169,7 +171,7 @@ def test_an_estimated_count_finds_the_third_speaker(tmp_path):
     voices = {"leader": "flite:rms", "coachee": "flite:slt", "guest": "flite:kal"}
     wav = mf.build(mf.Recording("three_voices", lines, voices), tmp_path)
     audio, truth = load("three_voices", tmp_path)
-    result = get_diarizer("default", audio, ModelConfig(models_dir=MODELS_DIR)).diarize(
+    result = get_diarizer("default", audio, ModelConfig(whisper_model=TEST_WHISPER, models_dir=MODELS_DIR)).diarize(
         audio, speakers=SpeakerCount(None)
     )
     assert wav.exists() and len(result.speakers) == 3
@@ -186,7 +188,7 @@ def test_the_dominant_leaders_coachee_keeps_every_reply_end_to_end():
 
     truth = json.loads((FIXTURES / "dominant_leader.json").read_text())
     try:
-        transcript = transcribe_file(FIXTURES / "dominant_leader.wav", ModelConfig(models_dir=MODELS_DIR))
+        transcript = transcribe_file(FIXTURES / "dominant_leader.wav", ModelConfig(whisper_model=TEST_WHISPER, models_dir=MODELS_DIR))
     except ModelMissingError as e:
         pytest.skip(f"ASR model not fetched: {e}")
     roles = resolve_roles(transcript, None)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import validate_scorecard
+from conftest import TEST_WHISPER, validate_scorecard
 from test_scorecard import UTTERANCES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,6 +3,8 @@ plus one slow end-to-end run with tiny.en and the channel diarizer on a stereo f
 
 from __future__ import annotations
 
+from conftest import TEST_WHISPER  # noqa: E402
+
 import wave
 from pathlib import Path
 
@@ -39,7 +41,7 @@ SEGMENTS = (Segment("a", 0.4, 1.5), Segment("b", 1.9, 3.2), Segment("a", 5.8, 6.
 
 
 def _config(tmp_path: Path, **kw) -> ModelConfig:
-    return ModelConfig(models_dir=tmp_path / "models", **kw)
+    return ModelConfig(**{"whisper_model": TEST_WHISPER, "models_dir": tmp_path / "models", **kw})
 
 
 def test_words_are_attributed_and_provenance_recorded(tmp_path):

@@ -3,6 +3,7 @@ and checking that an assembled CTranslate2 model.bin is complete."""
 
 from __future__ import annotations
 
+
 import zipfile
 from pathlib import Path
 

