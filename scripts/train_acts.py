@@ -11,8 +11,8 @@ negative; in a positive one the sentences the rules already give that act are po
 (if none, every sentence is, each weighted 1/n). Corpora train only the heads they label
 (ESConv has no open/closed, see ``HEAD_CORPORA``); one label mapping for both corpora
 (``acts_corpora``: question, open, advice = suggestion, reflection = restatement/reflection).
-Each head's threshold maximises the mean over corpora of utterance F1 on grouped out-of-fold
-probabilities.
+Each head's threshold maximises the mean over corpora (``THRESHOLD_CORPORA``) of utterance F1
+on grouped out-of-fold probabilities.
 Prototypes: k-means centroids of each act's sentence embeddings (vectors, never text).
 Deterministic (fixed seeds, sorted inputs); embeddings are cached under /tmp.
 The figures are printed by ``eval_annomi.py`` and ``eval_esconv.py``, which refit this per fold.
@@ -60,6 +60,10 @@ EMB_CACHE = Path("/tmp/coachscore-acts-embeddings.npz")
 # "other annotators" 0.854 -> 0.865, '?'=question annotators 0.943 -> 0.933); ESConv has no open/closed.
 HEAD_CORPORA = {"question": {"annomi", "esconv"}, "open": {"annomi"}, "advice": {"annomi", "esconv"},
                 "reflection": {"annomi", "esconv"}}
+# The corpora whose utterance F1 sets each head's threshold. ESConv labels one strategy per
+# utterance, so a question inside a suggestion counts as no question there: its F1 would
+# push the question threshold up against what the head predicts (a question is present).
+THRESHOLD_CORPORA = {**HEAD_CORPORA, "question": {"annomi"}}
 RULE_ACTS = {  # the rule acts that count as a head's act when deriving sentence targets
     "question": {Act.OPEN_QUESTION, Act.CLOSED_QUESTION, Act.LEADING_QUESTION},
     "open": {Act.OPEN_QUESTION},
@@ -217,9 +221,10 @@ def choose_thresholds(rows: list[Row], x: np.ndarray, folds: int = 4) -> dict[st
 
 
 def _best_threshold(rows: list[Row], p: np.ndarray, head: str) -> float:
-    """The threshold with the best mean of the per-corpus utterance F1s (each corpus weighs
-    the same, however many utterances it has: the layer must work in both domains)."""
-    idx = head_rows(rows, head)
+    """The threshold with the best mean of the per-corpus utterance F1s over the head's
+    ``THRESHOLD_CORPORA`` (each corpus weighs the same, however many utterances it has: the
+    layer must work in both domains)."""
+    idx = [i for i in head_rows(rows, head) if rows[i].corpus in THRESHOLD_CORPORA[head]]
     if len({rows[i].target[head][0] for i in idx}) < 2:
         return 0.5
     utt_p: dict[tuple, float] = {}  # an utterance is positive when any of its sentences is
