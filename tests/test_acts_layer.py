@@ -184,3 +184,21 @@ def test_the_scorecard_says_when_the_rules_alone_decided():
     roles = Roles("L", "C", "test")
     assert RULES_ONLY_REASON in analyze(tr, roles).reliability.reasons
     assert RULES_ONLY_REASON not in analyze(tr, roles, encoder=FakeEncoder()).reliability.reasons
+
+
+def test_each_heads_threshold_is_set_on_its_own_corpora_only():
+    from tests.scripts_loader import load_script
+
+    train_acts = load_script("train_acts")
+    ctx = SentenceContext("x", Act.STATEMENT, "default_statement", 0, 1, "x", False, False)
+
+    def row(corpus: str, utt: int, gold: bool) -> object:
+        target = {h: (int(gold), 1.0) for h in HEADS}
+        return train_acts.Row(corpus, "c", "punctuated", utt, ctx, {h: gold for h in HEADS}, target)
+
+    # AnnoMI alone is best cut at 0.8; with ESConv's positive at p=0.2 the mean F1 is best at 0.2
+    rows = [row("annomi", 0, True), row("annomi", 1, False), row("esconv", 2, True)]
+    p = np.array([0.8, 0.3, 0.2])
+    assert train_acts.THRESHOLD_CORPORA["question"] == {"annomi"}
+    assert train_acts._best_threshold(rows, p, "question") == 0.8
+    assert train_acts._best_threshold(rows, p, "advice") == 0.2
