@@ -7,7 +7,7 @@ over faster-whisper alone, and peak memory on a long recording.
    first (2-4 far-field speakers each, 30 s) and then the single-speaker clips, about 4 min;
    looped to ``--minutes`` if that is longer. ``--source FILE``: that file looped to
    ``--minutes`` (default 10 for a file, e.g. ``samples/coaching_1on1.wav``).
-2. For each of ``--models`` (default tiny.en; add ``base``, ``small``), ``--repeats`` times:
+2. For each of ``--models`` (default: the service's default, base; add ``tiny.en``, ``small``), ``--repeats`` times:
    faster-whisper by itself on that file (its own decoder, the same options the adapter
    uses: word timestamps, VAD, beam size, language) in a fresh subprocess, then the full
    pipeline (``transcribe_file``) on the same file, after one warm-up run of the pipeline
@@ -45,6 +45,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from models.config import DEFAULT_WHISPER  # noqa: E402  (light: a dataclass and a name)
 
 SAMPLE = ROOT / "samples" / "coaching_1on1.wav"
 DEFAULT_REAL = Path("/work/shared/data/real-audio-dev")
@@ -241,8 +242,8 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=None, help="loop the input to this length")
     ap.add_argument("--long-minutes", type=float, default=60.0)
     ap.add_argument("--skip-long", action="store_true")
-    ap.add_argument("--models", nargs="+", default=["tiny.en"])
-    ap.add_argument("--model", default="tiny.en", help=argparse.SUPPRESS)  # for the children
+    ap.add_argument("--models", nargs="+", default=[DEFAULT_WHISPER])
+    ap.add_argument("--model", default=DEFAULT_WHISPER, help=argparse.SUPPRESS)  # for the children
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--threads", type=int, default=0, help="CPU threads (0 = one per core)")
     ap.add_argument("--compute-type", default="int8")
