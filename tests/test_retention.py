@@ -363,6 +363,13 @@ def test_a_purged_session_cannot_be_scored_again(talked):
 def test_a_scorecard_read_back_from_its_json_gives_the_same_json(talked):
     from analysis.scorecard import scorecard_from_dict, scorecard_to_dict, without_quotes
 
+    from service.render import render_scorecard_html
+
     api, world, *_ = talked
-    card = without_quotes(_row(world, talked[-1]).scorecard_json)
+    full = _row(world, talked[-1]).scorecard_json
+    card = without_quotes(full)
     assert scorecard_to_dict(scorecard_from_dict(card)) == card
+    back = scorecard_to_dict(scorecard_from_dict(full))  # a whole card too (sentences keep act and rule code)
+    assert {k: v for k, v in back.items() if k != "sentences"} == {k: v for k, v in full.items() if k != "sentences"}
+    assert [(s["text"], s["act"]) for s in back["sentences"]] == [(s["text"], s["act"]) for s in full["sentences"]]
+    assert full["sentences"][1]["text"] in render_scorecard_html(scorecard_from_dict(full)).replace("&#39;", "'")
