@@ -78,6 +78,7 @@ def _purge_org(db: Session, storage: Storage, org: Org, keep_audio: bool, now: d
         for s in db.scalars(q).all():
             report.files_deleted += forget_recording(db, storage, s, None if not keep_audio else audio_days, now)
             report.audio_sessions.append(s.id)
+            db.commit()  # one session at a time: a purge stopped half-way keeps what it did
     days = org.keep_transcripts_days
     if days is not None:
         q = _finished(org.id, load=("transcript_json", "scorecard_json", "scorecard_html")).where(
@@ -85,6 +86,7 @@ def _purge_org(db: Session, storage: Storage, org: Org, keep_audio: bool, now: d
         for s in db.scalars(q).all():
             forget_transcript(db, s, days, now)
             report.transcript_sessions.append(s.id)
+            db.commit()
 
 
 def _finished(org_id: str, load: tuple[str, ...] = ()):
