@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from typing import Any, Sequence
 
 from analysis.coverage import grow_coverage
@@ -21,10 +22,12 @@ from analysis.results import (
     DimensionScore,
     Evidence,
     GrowCoverage,
+    GrowStageCoverage,
     Metric,
     Moment,
     Reliability,
     RescueMoment,
+    Score,
     Scorecard,
 )
 from analysis.rubric import Rubric, focus_behaviour, load_rubric, score
@@ -213,3 +216,89 @@ def _sentence(s: Sentence, machine: MachineLabel | None = None) -> dict[str, Any
 
 def _correction(c: CorrectionNote) -> dict[str, Any]:
     return {"what": c.what, "by": c.by, "at": c.at.isoformat()}
+
+
+# --------------------------------------------------------------------------- back from JSON
+
+
+def without_quotes(card: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the JSON scorecard ``card`` that holds no words said in the conversation:
+    no sentences, every evidence quote's ``text`` None (its time and speaker stay), the
+    debrief prompts' pre-filled quotes None. Scores, metrics, counts and times are kept."""
+    def quote(e: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if e is None else {**e, "text": None}
+
+    def moment(m: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if m is None else {**m, "evidence": [quote(e) for e in m.get("evidence", [])]}
+
+    grow = card.get("grow") or {}
+    return {
+        **card,
+        "metrics": [{**m, "evidence": [quote(e) for e in m.get("evidence", [])]} for m in card.get("metrics", [])],
+        "rescues": [{**r, "cue": quote(r.get("cue")), "response": quote(r.get("response"))}
+                    for r in card.get("rescues", [])],
+        "grow": {**grow, "stages": [{**s, "question": quote(s.get("question"))} for s in grow.get("stages", [])]},
+        "best_question": moment(card.get("best_question")),
+        "redo_moment": moment(card.get("redo_moment")),
+        "debrief": [{**p, "prefill": None} for p in card.get("debrief", [])],
+        "sentences": [],
+    }
+
+
+def scorecard_from_dict(card: dict[str, Any]) -> Scorecard:
+    """The Scorecard of a stored JSON scorecard (the inverse of :func:`scorecard_to_dict`),
+    to render it again, e.g. once its quotes were deleted (:func:`without_quotes`). Sentences
+    come back with their act and rule code only; silences are recomputed from the timeline;
+    a moment's time is its first quote's."""
+    from analysis.types import Act, Confidence, GrowStage, RuleResult, Segment
+
+    def rel(r: dict[str, Any]) -> Reliability:
+        return Reliability(Confidence(r["confidence"]), tuple(r.get("reasons", ())))
+
+    def ev(e: dict[str, Any] | None) -> Evidence | None:
+        if e is None:
+            return None
+        return Evidence(e["start"], e["end"], e["speaker"], e.get("text"), e.get("note", ""), e.get("sentence_index"))
+
+    def moment(m: dict[str, Any] | None) -> Moment | None:
+        if m is None:
+            return None
+        quotes = tuple(ev(e) for e in m.get("evidence", []))
+        return Moment(m["title"], quotes, m.get("explanation", ""), m.get("alternative"),
+                      quotes[0].start if quotes else None)
+
+    roles, score_ = card["roles"], card["score"]
+    timeline = tuple((t["speaker"], t["start"], t["end"]) for t in card.get("timeline", []))
+    gaps = silences([Segment(s, a, b) for s, a, b in timeline])
+    return Scorecard(
+        schema=card["schema"],
+        roles=Roles(roles["leader"], roles.get("coachee"), roles.get("reason", ""),
+                    Confidence(roles.get("confidence", "high")), bool(roles.get("inferred"))),
+        duration_s=card["duration_s"],
+        speakers=tuple((s["label"], s["name"]) for s in card.get("speakers", [])),
+        reliability=rel(card["reliability"]),
+        score=Score(score_["overall"], tuple(
+            DimensionScore(d["key"], d["label"], d["metric"], d["metric_value"], d["score"], d["weight"], d["gap"],
+                           d["explanation"]) for d in score_["dimensions"]), score_["rubric_id"], score_["rubric_version"]),
+        metrics=tuple(Metric(m["key"], m["label"], m["value"], m["unit"], m.get("target", ""),
+                             tuple(ev(e) for e in m.get("evidence", [])), rel(m["reliability"]), m.get("detail", ""))
+                      for m in card.get("metrics", [])),
+        sentences=tuple(Sentence(s["index"], s["speaker"], s["start"], s["end"], s["text"], s["turn_index"],
+                                 Act(s["act"]), RuleResult(s["rule"], Act(s["act"])), s.get("source_index"),
+                                 GrowStage(s["grow"]) if s.get("grow") else None) for s in card.get("sentences", [])),
+        rescues=tuple(RescueMoment(r["time"], Act(r["kind"]), ev(r.get("cue")), ev(r["response"]), r["severity"],
+                                   tuple(r.get("severity_reasons", ())), r["interrupted"], r.get("alternative", ""))
+                      for r in card.get("rescues", [])),
+        grow=GrowCoverage(tuple(GrowStageCoverage(GrowStage(s["stage"]), s["covered"], s.get("first_at"),
+                                                  ev(s.get("question"))) for s in card["grow"]["stages"]),
+                          card["grow"]["in_order"], card["grow"].get("order_detail", "")),
+        best_question=moment(card.get("best_question")),
+        redo_moment=moment(card.get("redo_moment")),
+        focus=card.get("focus", ""),
+        debrief=tuple(DebriefPrompt(p["question"], p.get("prefill")) for p in card.get("debrief", [])),
+        timeline=timeline,
+        generated_by=card.get("generated_by", "coachscore"),
+        silences=tuple((g.start, g.end) for g in gaps),
+        corrections=tuple(CorrectionNote(c["what"], c["by"], datetime.fromisoformat(c["at"]))
+                          for c in card.get("corrections", [])),
+    )

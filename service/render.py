@@ -83,7 +83,7 @@ class Quote:
     time: str
     speaker: str
     role: str
-    text: str
+    text: str | None  # None: the quote was deleted with the transcript (retention)
     note: str
     anchor: str | None
 
@@ -263,6 +263,7 @@ class Page:
     act_counts: tuple[tuple[str, str, int], ...]
     question_count: int
     corrections: tuple[str, ...] = ()  # "Corrected by Dana Lee on 3 Dec 2026: 2 sentences re-labelled"
+    quotes_note: str | None = None  # why the quotes are gone ("The transcript was deleted on ...")
 
 
 # --------------------------------------------------------------------------- people
@@ -557,15 +558,16 @@ def _timeline_summary(sc: Scorecard, people: _People, gaps, duration: float) -> 
     plural = "silence" if len(gaps) == 1 else "silences"
     sil = (f"{len(gaps)} {plural} of {mark} or more, the longest {format_duration(longest[1] - longest[0])} "
            f"at {format_clock(longest[0])}" if longest else f"No silences of {mark} or more")
-    return (f"{format_duration(duration)} conversation. {shares or 'No speech'}. {questions} leader questions. "
-            f"{rescue_text}. {sil}.")
+    asked = f" {questions} leader questions." if sc.sentences else ""  # no sentences kept: no count to give
+    return f"{format_duration(duration)} conversation. {shares or 'No speech'}.{asked} {rescue_text}. {sil}."
 
 
 # --------------------------------------------------------------------------- page
 
 
-def build_page(sc: Scorecard, title: str | None = None) -> Page:
-    """The typed view of a Scorecard that the template renders (no markup here)."""
+def build_page(sc: Scorecard, title: str | None = None, quotes_note: str | None = None) -> Page:
+    """The typed view of a Scorecard that the template renders (no markup here);
+    ``quotes_note`` is shown where the quotes were once they were deleted."""
     people = _people(sc)
     dims = _dimension_views(sc.score.dimensions, sc.metrics)
     dim_by_metric = {d.metric_key: d for d in sc.score.dimensions}
@@ -592,7 +594,7 @@ def build_page(sc: Scorecard, title: str | None = None) -> Page:
         debrief=tuple((d.question, d.prefill) for d in sc.debrief),
         timeline=_timeline(sc, people), rows=_rows(sc, people), act_counts=_act_counts(sc),
         question_count=sum(1 for s in sc.sentences if s.speaker == sc.roles.leader and s.act.is_question),
-        corrections=tuple(corrected_line(c) for c in sc.corrections),
+        corrections=tuple(corrected_line(c) for c in sc.corrections), quotes_note=quotes_note,
     )
 
 
@@ -629,7 +631,9 @@ def get_template(name: str) -> jinja2.Template:
     return _environment().get_template(name)
 
 
-def render_scorecard_html(scorecard: Scorecard, *, title: str | None = None) -> str:
-    """The scorecard as one self-contained HTML document (UTF-8 text, no external requests)."""
-    page = build_page(scorecard, title)
+def render_scorecard_html(scorecard: Scorecard, *, title: str | None = None, quotes_note: str | None = None) -> str:
+    """The scorecard as one self-contained HTML document (UTF-8 text, no external requests);
+    ``quotes_note``: the line shown where the quotes were (a scorecard whose quotes and
+    transcript were deleted, e.g. ``analysis.scorecard.without_quotes``)."""
+    page = build_page(scorecard, title, quotes_note)
     return get_template("scorecard.html.j2").render(page=page)

@@ -8,8 +8,11 @@ are touched, so a job never loses its input.
 
 A purged recording is deleted through ``Storage.delete(relpath)`` once no other session
 refers to the same (content-addressed) file, and its session row forgets the path. A purged
-transcript drops ``transcript_json``, the scorecard JSON's sentence list and the stored HTML
-scorecard's transcript section. The scores, metrics and rescue moments stay; the session
+transcript leaves no words of the conversation behind: ``transcript_json`` goes, the
+scorecard JSON loses its sentences and every quote (rescue cues and responses, best
+question, redo moment, evidence, GROW questions, debrief pre-fills), the HTML scorecard is
+rendered again from that JSON, and correction audit rows forget the sentence text. The
+scores, metrics, counts and times stay; the session
 row remembers when each was deleted and under which setting (``*_purged_at``/``*_days``),
 so the session page can say so.
 
@@ -20,7 +23,6 @@ Both runners call :func:`purge`: the embedded worker every ``retention_purge_s``
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,13 +30,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.db import CoachingSession, Org, defer_big_columns, recording_in_use, utcnow
+from service.db import CoachingSession, Correction, Org, defer_big_columns, recording_in_use, utcnow
 from service.storage import Storage
 
 log = logging.getLogger("coachscore.retention")
 FINISHED = ("done", "failed")
 MAX_DAYS = 36500  # a hundred years: more than that is "forever"
-_TRANSCRIPT_SECTION = re.compile(r'<section\b[^>]*\bid="transcript"[^>]*>.*?</section>', re.S)
 
 
 @dataclass
@@ -77,13 +78,15 @@ def _purge_org(db: Session, storage: Storage, org: Org, keep_audio: bool, now: d
         for s in db.scalars(q).all():
             report.files_deleted += forget_recording(db, storage, s, None if not keep_audio else audio_days, now)
             report.audio_sessions.append(s.id)
+            db.commit()  # one session at a time: a purge stopped half-way keeps what it did
     days = org.keep_transcripts_days
     if days is not None:
         q = _finished(org.id, load=("transcript_json", "scorecard_json", "scorecard_html")).where(
             CoachingSession.transcript_purged_at.is_(None), CoachingSession.created_at < now - timedelta(days=days))
         for s in db.scalars(q).all():
-            forget_transcript(s, days, now)
+            forget_transcript(db, s, days, now)
             report.transcript_sessions.append(s.id)
+            db.commit()
 
 
 def _finished(org_id: str, load: tuple[str, ...] = ()):
@@ -103,17 +106,40 @@ def forget_recording(db: Session, storage: Storage, s: CoachingSession, days: in
     return 0
 
 
-def forget_transcript(s: CoachingSession, days: int, now: datetime) -> None:
-    """Drop what was said from ``s`` (transcript, the scorecard's sentences and the HTML's
-    transcript section); scores, metrics and rescue moments stay."""
+def forget_transcript(db: Session, s: CoachingSession, days: int, now: datetime) -> None:
+    """Drop every word said from ``s``: the transcript, the scorecard JSON's sentences and
+    quotes (``without_quotes``), the HTML scorecard (rendered again from that JSON through
+    the one renderer, with a line where the quotes were) and the sentence text kept in its
+    correction audit rows. Scores, metrics, counts and times stay."""
+    from analysis.scorecard import scorecard_from_dict, without_quotes
+    from service.render import render_scorecard_html
+
     s.transcript_json = None
-    if s.scorecard_json is not None:
-        s.scorecard_json = {**s.scorecard_json, "sentences": []}
-    if s.scorecard_html:
-        note = (f'<section class="card" id="transcript"><h2>Transcript</h2><p>The transcript was deleted on '
-                f'{when(now)} under your organisation\'s retention setting ({plural(days)}).</p></section>')
-        s.scorecard_html = _TRANSCRIPT_SECTION.sub(lambda _: note, s.scorecard_html, count=1)
     s.transcript_purged_at, s.transcript_purged_days = now, days
+    if s.scorecard_json is not None:
+        s.scorecard_json = without_quotes(s.scorecard_json)
+        s.scorecard_html = render_scorecard_html(scorecard_from_dict(s.scorecard_json), quotes_note=quotes_note(s))
+    elif s.scorecard_html:
+        s.scorecard_html = None  # no JSON to render it from: keep no page that quotes the talk
+    for c in db.scalars(select(Correction).where(Correction.session_id == s.id)).all():
+        if c.before and "text" in c.before:
+            c.before = {k: v for k, v in c.before.items() if k != "text"}
+
+
+def quotes_note(s: CoachingSession) -> str | None:
+    """The line a purged scorecard shows where its quotes were."""
+    if s.transcript_purged_at is None or s.transcript_purged_days is None:
+        return None
+    return (f"The transcript was deleted on {when(s.transcript_purged_at)} under your retention setting "
+            f"({plural(s.transcript_purged_days)}); quotes are no longer kept.")
+
+
+def transcript_gone(s: CoachingSession) -> str | None:
+    """Why a purged session has no transcript download and cannot be re-scored (None: not purged)."""
+    if s.transcript_purged_at is None:
+        return None
+    days = f" under your retention setting ({plural(s.transcript_purged_days)})" if s.transcript_purged_days else ""
+    return f"The transcript of this session was deleted on {when(s.transcript_purged_at)}{days}"
 
 
 def when(at: datetime) -> str:

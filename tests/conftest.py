@@ -12,6 +12,7 @@ import secrets
 import shutil
 import struct
 import wave
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -59,6 +60,14 @@ def sqlite_template(tmp_path_factory) -> Path:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL schema for one test; dropped afterwards."""
+    with fresh_pg_schema() as url:
+        yield url
+
+
+@contextmanager
+def fresh_pg_schema() -> Iterator[str]:
+    """The URL of a fresh PostgreSQL schema (``search_path`` in the URL), dropped on exit;
+    skips the test with the reason when ``COACHSCORE_TEST_POSTGRES_URL`` does not answer."""
     problem = _pg_problem()
     if problem:
         pytest.skip(problem)

@@ -160,6 +160,52 @@ def test_the_embedded_worker_runs_the_purge(api, world, acme, monkeypatch):
     assert len(calls) == 1  # once at start, then every retention_purge_s (an hour)
 
 
+def test_a_slow_purge_runs_off_the_heartbeat_and_never_twice_at_once(api, world, acme, monkeypatch):
+    """storage.delete blocks until released: meanwhile the worker's loop keeps ticking (the
+    supervisor's heartbeat) and, though a purge is due again, starts no second one."""
+    from service import retention
+    from service.jobs.worker import Worker
+    from service.pipeline import models_for
+
+    org, _, (old, _) = acme
+    _set(world, org, keep_audio_days=30)
+    worker = Worker(api.settings.model_copy(update={"job_lease_s": 0.3, "retention_purge_s": 0.01}),
+                    models_for(api.settings))
+    deleting, release, purges, ticks = threading.Event(), threading.Event(), [], []
+    real_delete, real_purge = worker.executor.storage.delete, retention.purge
+
+    def slow_delete(relpath):
+        deleting.set()
+        assert release.wait(20)
+        return real_delete(relpath)
+
+    monkeypatch.setattr(worker.executor.storage, "delete", slow_delete)
+    monkeypatch.setattr(retention, "purge", lambda *a, **k: purges.append(1) or real_purge(*a, **k))
+    stop = threading.Event()
+    t = threading.Thread(target=worker.run_forever, args=(stop,), kwargs={"on_tick": lambda: ticks.append(1)})
+    t.start()
+    try:
+        assert deleting.wait(10)
+        during = len(ticks)
+        for _ in range(200):
+            if len(ticks) >= during + 5:
+                break
+            stop.wait(0.02)
+        assert len(ticks) >= during + 5 and purges == [1]  # the loop goes on; no purge overlaps the slow one
+        release.set()
+        for _ in range(200):
+            if len(purges) > 1:
+                break
+            stop.wait(0.02)
+        assert len(purges) > 1  # once it finished, the next one starts on time
+    finally:
+        release.set()
+        stop.set()
+        t.join(20)
+        worker.close()
+    assert not t.is_alive() and _row(world, old).audio_path is None
+
+
 def test_the_celery_task_is_the_same_purge(api, world, acme, monkeypatch):
     from service.jobs import distributed
 
@@ -183,3 +229,147 @@ def test_retention_days_are_whole_days_or_blank():
     for bad in ("0", "-1", "1.5", "forever", "99999999"):
         with pytest.raises(ValueError, match="whole number of days"):
             parse_days(bad, "recordings")
+
+
+# --------------------------------------------------------------------------- no quotes left behind
+
+TALK = (  # a 1:1 with a rescue (advice after a stuck coachee), open questions and a plan
+    ("spk0", "What would you like to work on today?"),
+    ("spk1", "I keep missing my deadlines and I am not sure why."),
+    ("spk0", "You should just block your calendar every morning."),
+    ("spk1", "I guess I could try that but I am stuck on the planning part."),
+    ("spk0", "What is really getting in the way for you right now?"),
+    ("spk1", "Honestly the weekly review eats two hours of my Mondays."),
+    ("spk0", "What options do you see for that review?"),
+    ("spk1", "I could shorten it or move it to Friday afternoons."),
+    ("spk0", "What will you do first, and by when?"),
+    ("spk1", "I will move the review to Friday starting next week."),
+)
+
+
+@pytest.fixture
+def talked(make_api):
+    """A real scored session of TALK (the API app's real pipeline on the scripted fake
+    models), with one sentence correction by Vera (admin of Acme) so an audit row holds a
+    sentence's text; returns (api, world, Vera's browser, API headers, session id)."""
+    from conftest import scripted_models
+    from service.auth import create_key
+    from service.db import Org
+    from web_world import World
+
+    api = make_api(models=scripted_models(lines=TALK))
+    world = World(api.client.app)
+    org = world.org("Acme")
+    world.user(org, "vera@acme.test", role="admin", person=world.person(org, "Vera"))
+    browser = world.signed_in("vera@acme.test")
+    data = {"csrf_token": csrf_of(browser.get("/upload").text), "consent": "yes", "leader_name": "Vera",
+            "coachee_name": "Sam"}
+    r = browser.post("/upload", data=data, files={"file": ("call.wav", wav_bytes(20.0), "audio/wav")},
+                     follow_redirects=False)
+    sid = r.headers["location"].split("/")[2]
+    api.process()
+    page = browser.get(f"/sessions/{sid}").text
+    assert browser.post(f"/sessions/{sid}/sentences/0", data={"csrf_token": csrf_of(page), "act": "advice"}
+                        ).status_code == 200
+    api.process()
+    with world.factory() as db:
+        headers = {"Authorization": f"Bearer {create_key(db, db.get(Org, org)).plain}"}
+        db.commit()
+    return api, world, browser, headers, sid
+
+
+def _strings(value):
+    """Every string anywhere in a JSON value (keys too)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def test_a_purged_transcript_leaves_no_quote_behind_and_the_scores_stay(talked):
+    import html
+
+    from conftest import validate_scorecard
+    from service.db import utcnow
+    from service.retention import when
+
+    api, world, browser, headers, sid = talked
+    before = _row(world, sid)
+    card = before.scorecard_json
+    said = [s["text"] for s in card["sentences"]]
+    assert len(said) >= len(TALK) and card["rescues"] and card["best_question"] and card["redo_moment"]
+    assert any(q in html.unescape(before.scorecard_html) for q in (card["rescues"][0]["response"]["text"],))
+    _set(world, before.org_id, keep_transcripts_days=30)
+    now = utcnow() + timedelta(days=31)  # the fake clock: a month after the upload
+    assert _purge(api, now=now).transcript_sessions == [sid]
+
+    after = _row(world, sid)
+    new = after.scorecard_json
+    validate_scorecard(new)
+    page_text = html.unescape(after.scorecard_html)
+    for words in said:
+        assert not [x for x in _strings(new) if words in x], words
+        assert words not in page_text, words
+    line = (f"The transcript was deleted on {when(now)} under your retention setting (30 days); "
+            "quotes are no longer kept.")
+    assert line in page_text and 'id="overall-score"' in after.scorecard_html
+    # scores, metrics, counts and times are what they were
+    assert after.overall_score == before.overall_score and after.rescue_count == before.rescue_count
+    for key in ("score", "metric_values", "timeline", "duration_s", "focus", "corrections"):
+        assert new[key] == card[key], key
+    assert [r["time"] for r in new["rescues"]] == [r["time"] for r in card["rescues"]]
+    assert [(m["key"], m["value"], len(m["evidence"])) for m in new["metrics"]] == [
+        (m["key"], m["value"], len(m["evidence"])) for m in card["metrics"]]
+    assert new["rescues"][0]["response"]["start"] == card["rescues"][0]["response"]["start"]
+
+    # the session page, its downloads and the corrections export give no words either
+    session_page = html.unescape(browser.get(f"/sessions/{sid}").text)
+    assert not [w for w in said if w in session_page] and "A sentence: act" in session_page
+    for got in (browser.get(f"/sessions/{sid}/scorecard.html"), browser.get(f"/sessions/{sid}/scorecard.json")):
+        assert got.status_code == 200 and not [w for w in said if w in html.unescape(got.text)]
+    vtt = browser.get(f"/sessions/{sid}/transcript.vtt")
+    assert vtt.status_code == 410 and "so there is no transcript to download" in vtt.text
+    assert f"The transcript of this session was deleted on {when(now)}" in vtt.text
+    api_vtt = api.client.get(f"/v1/sessions/{sid}/transcript", headers=headers)
+    assert api_vtt.status_code == 410 and api_vtt.json()["error"]["code"] == "transcript_deleted"
+    assert browser.get("/corrections.jsonl").text == ""
+    assert api.client.get("/v1/corrections.jsonl", headers=headers).text == ""
+
+
+def test_a_purged_session_cannot_be_scored_again(talked):
+    from service.db import utcnow
+
+    api, world, browser, headers, sid = talked
+    _set(world, _row(world, sid).org_id, keep_transcripts_days=30)
+    _purge(api, now=utcnow() + timedelta(days=31))
+    score = _row(world, sid).overall_score
+    expected = "so the session cannot be scored again: its scores stay as they were."
+    page = browser.get(f"/sessions/{sid}").text
+    swapped = browser.post(f"/sessions/{sid}/swap-roles", data={"csrf_token": csrf_of(page)})
+    assert swapped.status_code == 409 and expected in swapped.text and "<html" in swapped.text
+    for body in ({"swap_roles": True}, {"sentences": [{"index": 0, "act": "open_question"}]}, {"rubric": "default"},
+                 {"leader_name": "Sam"}):
+        r = api.client.patch(f"/v1/sessions/{sid}", headers=headers, json=body)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "transcript_deleted", body
+        assert expected in r.json()["error"]["message"]
+    assert api.process() == 0 and _row(world, sid).overall_score == score
+
+
+def test_a_scorecard_read_back_from_its_json_gives_the_same_json(talked):
+    from analysis.scorecard import scorecard_from_dict, scorecard_to_dict, without_quotes
+
+    from service.render import render_scorecard_html
+
+    api, world, *_ = talked
+    full = _row(world, talked[-1]).scorecard_json
+    card = without_quotes(full)
+    assert scorecard_to_dict(scorecard_from_dict(card)) == card
+    back = scorecard_to_dict(scorecard_from_dict(full))  # a whole card too (sentences keep act and rule code)
+    assert {k: v for k, v in back.items() if k != "sentences"} == {k: v for k, v in full.items() if k != "sentences"}
+    assert [(s["text"], s["act"]) for s in back["sentences"]] == [(s["text"], s["act"]) for s in full["sentences"]]
+    assert full["sentences"][1]["text"] in render_scorecard_html(scorecard_from_dict(full)).replace("&#39;", "'")

@@ -53,12 +53,13 @@ def _seed(home: Path) -> None:
 
 @contextmanager
 def running_server(home: Path, **env_extra: str) -> Iterator[str]:
-    """A uvicorn process serving the app on a free port with COACHSCORE_HOME=home; yields its base URL."""
+    """A uvicorn process serving the app on a free port with COACHSCORE_HOME=home (and the
+    database in it, unless ``env_extra`` names COACHSCORE_DATABASE_URL); yields its base URL."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COACHSCORE_HOME": str(home), "COACHSCORE_PUBLIC_BASE_URL": base,
-           **env_extra}
-    env.pop("COACHSCORE_DATABASE_URL", None)
+    env = {k: v for k, v in os.environ.items() if k != "COACHSCORE_DATABASE_URL"}
+    env.update({"PYTHONPATH": str(ROOT), "COACHSCORE_HOME": str(home), "COACHSCORE_PUBLIC_BASE_URL": base,
+                **env_extra})
     log = open(home / "server.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app", "--host", "127.0.0.1",

@@ -1,13 +1,17 @@
 """The reviewer's flow in real headless Chromium, JavaScript on, against a real server
-process with its worker (fake models, SQLite): sign in, upload the bundled sample through
+process with its worker (fake models; SQLite, and PostgreSQL when
+``COACHSCORE_TEST_POSTGRES_URL`` answers, in a fresh schema): sign in, upload the bundled sample through
 the form, watch the progress page open the scorecard by itself, click a rescue moment and a
 time inside the scorecard and check the audio element's currentTime moved there, correct a
-sentence's act and see the score change and the audit entry, then the sessions list. Screenshots at 1280 and 375 px go to test-artifacts/."""
+sentence's act and see the score change and the audit entry, the sessions list, sign out. Screenshots at 1280 and 375 px go to test-artifacts/."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 import pytest
 
+from conftest import fresh_pg_schema
 from test_html_browser import ARTIFACTS, browser  # noqa: F401  (browser: a fixture)
 from test_web_browser import PASSWORD, ROOT, _check_page, running_server
 
@@ -15,12 +19,11 @@ pytestmark = pytest.mark.browser
 SAMPLE = ROOT / "samples" / "coaching_1on1.wav"
 
 
-def _seed(home) -> None:
+def _seed(url: str) -> None:
     from service.auth import create_org
     from service.db import Person, User, make_engine, make_sessionmaker, new_id, upgrade
     from service.web.passwords import hash_password
 
-    url = f"sqlite:///{home / 'data' / 'coachscore.db'}"
     engine = make_engine(url)
     upgrade(url, engine)
     with make_sessionmaker(engine)() as db:
@@ -35,12 +38,21 @@ def _seed(home) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("flowhome")
-    _seed(home)
-    with running_server(home, COACHSCORE_MODEL_BACKEND="fake", COACHSCORE_FAKE_MODEL_DELAY_S="0.5",
-                        COACHSCORE_JOB_POLL_S="0.2") as base:
-        yield base
+def server(request, tmp_path_factory):
+    """The server with its worker on SQLite (in its home), or with ``request.param`` "postgres"
+    on a fresh PostgreSQL schema (skipped with the reason when there is none)."""
+    backend = getattr(request, "param", "sqlite")
+    home = tmp_path_factory.mktemp(f"flowhome-{backend}")
+    with ExitStack() as stack:
+        if backend == "postgres":
+            url = stack.enter_context(fresh_pg_schema())
+        else:
+            (home / "data").mkdir()
+            url = f"sqlite:///{home / 'data' / 'coachscore.db'}"
+        _seed(url)
+        yield stack.enter_context(running_server(
+            home, COACHSCORE_DATABASE_URL=url, COACHSCORE_MODEL_BACKEND="fake", COACHSCORE_FAKE_MODEL_DELAY_S="0.5",
+            COACHSCORE_JOB_POLL_S="0.2"))
 
 
 def _signed_in(browser, server: str, width: int):
@@ -114,7 +126,12 @@ def _correct_an_act(page, url: str, width: int) -> None:
     _shot(page, "session-corrected", width)
 
 
-@pytest.mark.parametrize("width", [1280, 375])
+# the whole flow on SQLite at both widths, and once more on PostgreSQL (1280 px: the pages are
+# the same, what differs is the database under the server and its worker)
+FLOWS = [("sqlite", 1280), ("sqlite", 375), pytest.param("postgres", 1280, marks=pytest.mark.postgres)]
+
+
+@pytest.mark.parametrize(("server", "width"), FLOWS, indirect=["server"])
 def test_upload_watch_progress_and_play_from_a_moment(browser, server, width):
     ARTIFACTS.mkdir(exist_ok=True)
     context, page, foreign = _signed_in(browser, server, width)
@@ -151,6 +168,10 @@ def test_upload_watch_progress_and_play_from_a_moment(browser, server, width):
         page.goto(f"{server}/sessions?leader=vera")
         assert page.locator("li.session").count() >= 1 and "Done" in page.locator("li.session").first.inner_text()
         _shot(page, "sessions", width)
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(f"{server}/signin")
+        page.goto(url)
+        assert page.url.startswith(f"{server}/signin?next=")  # signed out: the session page asks to sign in
         assert foreign == []
     finally:
         context.close()

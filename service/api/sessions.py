@@ -41,6 +41,7 @@ from service.db import CoachingSession, Org
 from service.errors import ApiError, error_responses
 from service.pipeline import LeaderChoice, PeopleNames, installed_rubric
 from service.pipeline.scoring import resolve_with_names
+from service.retention import transcript_gone
 from service.repository import (
     SessionFilter, drop_if_unreferenced, get_session, insert_once, new_session, people_names, person_id,
 )
@@ -335,10 +336,12 @@ def _json(model) -> Response:
     return Response(model.model_dump_json(), media_type="application/json")
 
 
-@router.get("/{session_id}/transcript", response_model=TranscriptOut, responses=error_responses(401, 404, 409))
+@router.get("/{session_id}/transcript", response_model=TranscriptOut, responses=error_responses(401, 404, 409, 410))
 async def get_transcript(session_id: str, db: Db, caller: Caller):
     """Words, turns and speakers; ``sentences`` (with acts) once the session is scored."""
     s = get_session(db, caller, session_id, load=("transcript_json", "scorecard_json"))
+    if gone := transcript_gone(s):
+        raise ApiError(410, "transcript_deleted", f"{gone}, so there is no transcript to give.")
     if s.transcript_json is None:
         raise ApiError(409, "not_ready", f"the transcript is not ready (status {s.status})")
     sentences = (s.scorecard_json or {}).get("sentences")
@@ -388,6 +391,7 @@ def patch_session(session_id: str, body: SessionPatch, ctx: Ctx, db: Db, caller:
     s = get_session(db, caller, session_id, load=("transcript_json", "scorecard_json"))
     if jobs.has_active_job(db, s.id):
         raise ApiError(409, "busy", f"the session is being processed (status {s.status}); retry when done")
+    _refuse_rescore_if_purged(s, body)
     rescore = _apply_role_change(db, s, body, caller)
     if body.sentences:
         fixes = [SentenceFix(x.index, Act(x.act) if x.act else None, x.speaker) for x in body.sentences]
@@ -410,6 +414,16 @@ def patch_session(session_id: str, body: SessionPatch, ctx: Ctx, db: Db, caller:
     if rescore:
         ctx.runner.notify(s.id)
     return out(db, ctx, s)
+
+
+def _refuse_rescore_if_purged(s: CoachingSession, body: SessionPatch) -> None:
+    """409 for a change that re-scores (roles, rubric, sentences, names) once the session's
+    transcript was deleted under the retention setting: there is nothing to score again."""
+    gone = transcript_gone(s)
+    changes = (body.leader, body.swap_roles, body.sentences, body.rubric, body.leader_name, body.coachee_name)
+    if gone and any(x not in (None, False, []) for x in changes):
+        raise ApiError(409, "transcript_deleted",
+                       f"{gone}, so the session cannot be scored again: its scores stay as they were.")
 
 
 def _apply_role_change(db: Session, s: CoachingSession, body: SessionPatch, caller: Principal) -> bool:

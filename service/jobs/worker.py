@@ -1,6 +1,6 @@
 """A worker: one per process, claiming queued jobs and running them on
 ``worker_concurrency`` threads, heartbeating the jobs it holds and recovering those of
-dead workers while it polls."""
+dead workers while it polls; the retention purge runs on a thread of its own."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from service.settings import Settings
 from service.storage import open_storage
 
 log = logging.getLogger("coachscore.jobs")
+PURGE_JOIN_S = 10.0  # how long a stopping worker waits for a purge in flight (it commits once, at its end)
 
 
 class Worker:
@@ -39,6 +40,7 @@ class Worker:
         self.id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._running: set[str] = set()
         self._lock = threading.Lock()
+        self._purge: threading.Thread | None = None  # the retention purge in flight, if any
 
     def run_pending(self) -> int:
         """Recover stale jobs, then run queued jobs until none is left; return how many."""
@@ -69,12 +71,13 @@ class Worker:
             if time.monotonic() - last_recover > self.settings.job_lease_s / 4:
                 self.recover_stale()
                 last_recover = time.monotonic()
-            if time.monotonic() >= next_purge:
-                self.purge_retention()
+            if time.monotonic() >= next_purge and self.start_purge():
                 next_purge = time.monotonic() + self.settings.retention_purge_s
             stop.wait(min(2.0, self.settings.job_lease_s / 6))
         for t in threads:
             t.join(timeout=1)
+        if self._purge is not None:
+            self._purge.join(timeout=PURGE_JOIN_S)
 
     def _loop(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -98,6 +101,16 @@ class Worker:
         finally:
             with self._lock:
                 self._running.discard(job_id)
+
+    def start_purge(self) -> bool:
+        """Start the retention purge on a thread of its own, off the heartbeat loop (a big
+        purge deletes many files); one at a time: False while the last one still runs."""
+        if self._purge is not None and self._purge.is_alive():
+            log.info("retention purge still running; the next one waits for it")
+            return False
+        self._purge = threading.Thread(target=self.purge_retention, name="retention-purge", daemon=True)
+        self._purge.start()
+        return True
 
     def purge_retention(self) -> None:
         """The retention purge (``service.retention``); a failure is logged, never fatal."""

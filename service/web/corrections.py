@@ -60,9 +60,11 @@ def _what(c: Correction, names: dict[str, str]) -> str:
         was, now = (names.get(before["speaker"], "the other speaker"), names.get(after["speaker"], "the other speaker"))
         parts.append(f"speaker {was} → {now}" if after["speaker"] != before["speaker"]
                      else f"speaker set back to the machine's {was}")
-    said = before.get("text", "")
-    said = said if len(said) <= 60 else said[:57] + "…"
     change = ", ".join(parts) if parts else "labels corrected"
+    said = before.get("text")
+    if not said:  # the transcript was deleted (retention): the audit row keeps no words
+        return f"A sentence: {change}"
+    said = said if len(said) <= 60 else said[:57] + "…"
     return f"Sentence “{said}”: {change}"
 
 

@@ -24,7 +24,7 @@ API_SCORECARD = re.compile(r"^/v1/sessions/([A-Za-z0-9_-]+)/scorecard\.html$")
 API_PREFIXES = ("/v1/", "/openapi.json", "/docs", "/healthz", "/readyz")
 TITLES = {
     400: "That did not work", 401: "Please sign in", 403: "Not allowed", 404: "Not found",
-    405: "Not allowed", 409: "Already done", 413: "Too large", 415: "Unsupported file",
+    405: "Not allowed", 409: "Already done", 410: "Deleted", 413: "Too large", 415: "Unsupported file",
     422: "That did not work", 429: "Too many attempts",
 }
 # Starlette's own details are HTTP reason phrases ("Not Found"); a person reads these instead.

@@ -16,7 +16,7 @@ from service.api.deps import HTML_SECURITY_HEADERS
 from service.db import CoachingSession
 from service.errors import ApiError
 from service.repository import people_names
-from service.retention import audio_note, transcript_note
+from service.retention import audio_note, transcript_gone, transcript_note
 from service.web.access import visible_session
 from service.web.comments import thread
 from service.web.corrections import history
@@ -51,7 +51,7 @@ def moments(card: dict) -> tuple[list[Moment], list[Moment], list[Moment]]:
                             names.get(s["speaker"], ""))) for s in card.get("sentences", [])]
     questions = [m for s, m in sentences if Act(s["act"]).is_question and s["speaker"] == leader]
     rescues = [Moment(float(r["time"]), mmss(r["time"]), f"Rescue {i}: {Act(r['kind']).label}",
-                      (r.get("response") or {}).get("text", ""))
+                      (r.get("response") or {}).get("text") or "")
                for i, r in enumerate(card.get("rescues", []), start=1)]
     return rescues, questions, [m for _, m in sentences]
 
@@ -142,6 +142,9 @@ def transcript_vtt(session_id: str, db: Db, visit: Web) -> Response:
     from analysis.exports import to_webvtt
     from analysis.transcript_json import transcript_from_dict
 
+    gone = transcript_gone(visible_session(db, _viewer(visit), session_id))
+    if gone:
+        raise ApiError(410, "transcript_deleted", f"{gone}, so there is no transcript to download.")
     s = _scored(db, visit, session_id, "transcript_json")
     names = {x["label"]: x["name"] for x in (s.scorecard_json or {}).get("speakers", [])}
     t = transcript_from_dict(s.transcript_json)
