@@ -109,3 +109,12 @@ def wait_until(predicate, timeout: float, what: str, every: float = 0.1):
             return value
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def rabbitmq_problem() -> str | None:
+    """Why the local RabbitMQ (127.0.0.1:5672) cannot be used, or None: a skip reason."""
+    try:
+        socket.create_connection(("127.0.0.1", 5672), timeout=2).close()
+    except OSError as e:
+        return f"RabbitMQ is not reachable on 127.0.0.1:5672 ({e})"
+    return None

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -22,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from conftest import make_settings, wav_bytes
+from service_processes import rabbitmq_problem
 
 
 BROKER = os.environ.get("COACHSCORE_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
@@ -45,7 +45,7 @@ def live(request, tmp_path_factory):
             runner = InlineRunner()  # the fake models settings.model_backend names
             app = create_app(make_settings(home, f"sqlite:///{home / 'db.sqlite'}"), runner=runner)
         else:
-            problem = _rabbitmq_problem()
+            problem = rabbitmq_problem()
             if problem:
                 pytest.skip(problem)
             prefix = f"fuzz{secrets.token_hex(4)}."
@@ -84,14 +84,6 @@ def _score_pending(app, config: str) -> None:
         worker.run_pending()
     finally:
         worker.close()
-
-
-def _rabbitmq_problem() -> str | None:
-    try:
-        socket.create_connection(("127.0.0.1", 5672), timeout=2).close()
-    except OSError as e:
-        return f"RabbitMQ is not reachable on 127.0.0.1:5672 ({e})"
-    return None
 
 
 @contextmanager

@@ -12,7 +12,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,17 +22,9 @@ from sqlalchemy import create_engine, text
 
 from conftest import wav_bytes
 from s3_server import s3_server  # noqa: F401  (fixture)
-from service_processes import Proc, Server, api_key, base_env, wait_until
+from service_processes import Proc, Server, api_key, base_env, rabbitmq_problem, wait_until
 
 BROKER = os.environ.get("COACHSCORE_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
-
-
-def _rabbitmq_problem() -> str | None:
-    try:
-        socket.create_connection(("127.0.0.1", 5672), timeout=2).close()
-    except OSError as e:
-        return f"RabbitMQ is not reachable on 127.0.0.1:5672 ({e})"
-    return None
 
 
 class _Hooks:
@@ -78,7 +69,7 @@ def _audio_path(url: str, sid: str) -> str:
 
 @pytest.mark.postgres
 def test_two_celery_workers_on_s3_finish_ten_jobs_and_survive_a_kill_9(tmp_path, pg_url, s3_server):  # noqa: F811
-    problem = _rabbitmq_problem()
+    problem = rabbitmq_problem()
     if problem:
         pytest.skip(problem)
     from service.db import upgrade
