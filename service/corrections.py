@@ -168,9 +168,11 @@ def export_lines(db: Session, org_id: str) -> Iterator[str]:
     """The organisation's sentence corrections as JSON Lines, oldest first (for retraining
     the acts' layer): session id, sentence index and text, the machine's and the reviewer's
     act and speaker, who and when (ISO 8601, UTC). Sessions whose transcript was deleted
-    (retention) give nothing: their words are gone, so there is nothing to retrain on."""
-    purged = select(CoachingSession.id).where(CoachingSession.org_id == org_id,
-                                              CoachingSession.transcript_purged_at.is_not(None))
+    (retention) give nothing: their words are gone, so there is nothing to retrain on; nor do
+    private sessions (self-reviews): no one but their leader may read them, admins included."""
+    purged = select(CoachingSession.id).where(
+        CoachingSession.org_id == org_id,
+        CoachingSession.transcript_purged_at.is_not(None) | CoachingSession.private.is_(True))
     for c, who in with_reviewers(db, Correction.org_id == org_id, Correction.kind == "sentence",
                                  Correction.session_id.not_in(purged)):
         before, after = c.before or {}, c.after or {}

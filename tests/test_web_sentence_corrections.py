@@ -195,7 +195,7 @@ def test_the_patch_needs_a_scored_session(api):
 
 
 def test_corrections_export_for_admins_and_api_keys_of_the_same_organisation(api, world, scored):
-    from service.db import Org
+    from service.db import CoachingSession, Org
 
     browser, sid = scored
     _, card, _, _ = card_of(world, sid)
@@ -223,6 +223,12 @@ def test_corrections_export_for_admins_and_api_keys_of_the_same_organisation(api
     assert api.client.get("/v1/corrections.jsonl", headers=key_for(world, other)).text == ""
     world.user(other, "gil@globex.test", role="admin")
     assert world.signed_in("gil@globex.test").get("/corrections.jsonl").text == ""
+    # a private session (a self-review) is its leader's alone: not exported to anyone
+    with world.factory() as db:
+        db.get(CoachingSession, sid).private = True
+        db.commit()
+    assert api.client.get("/v1/corrections.jsonl", headers=key_for(world, acme)).text == ""
+    assert world.signed_in("ada@acme.test").get("/corrections.jsonl").text == ""
 
 
 def test_the_leader_answers_the_debrief_and_the_manager_reads_it(api, world, scored):
