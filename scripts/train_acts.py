@@ -52,8 +52,7 @@ from acts_corpora import VARIANTS, Conversation, annomi, esconv  # noqa: E402
 from analysis.acts.context import SentenceContext  # noqa: E402
 from analysis.acts.label import leader_contexts  # noqa: E402
 from analysis.acts.layer import needs_model  # noqa: E402
-from analysis.acts.linguistic import DENSE_NAMES, LING_NAMES  # noqa: E402
-from analysis.acts.meaning import EXTRA_NAMES, HEADS, MEANING_SCHEMA, MeaningModel, ling_matrix  # noqa: E402
+from analysis.acts.meaning import EXTRA_NAMES, HEADS, MEANING_SCHEMA, MeaningModel, extra_features  # noqa: E402
 from analysis.types import Act  # noqa: E402
 
 OUT = ROOT / "analysis" / "data" / "acts" / "meaning_model.npz"
@@ -79,22 +78,6 @@ RULE_ACTS = {  # the rule acts that count as a head's act when deriving sentence
 C_REG = {"question": 0.5, "open": 0.1, "advice": 0.1, "reflection": 0.5}
 PROTOTYPES_PER_ACT = 24
 SEED = 0
-# The linguistic block (analysis.acts.linguistic): dense features standardised then times
-# LING_DENSE_SCALE, hashed 0/1 bigrams times LING_HASH_SCALE (a smaller scale is a stronger
-# L2 penalty on that block). COACHSCORE_ACTS_LING="dense,hash" overrides, "off" drops the block.
-LING_DENSE_SCALE, LING_HASH_SCALE = 0.1, 0.05
-
-
-def ling_scales() -> tuple[float, float] | None:
-    import os
-
-    v = os.environ.get("COACHSCORE_ACTS_LING", "")
-    if v == "off":
-        return None
-    if v:
-        a, b = v.split(",")
-        return float(a), float(b)
-    return LING_DENSE_SCALE, LING_HASH_SCALE
 
 
 @dataclass(frozen=True)
@@ -194,24 +177,11 @@ class CachedEncoder:
             self.dirty = False
 
 
-def design(rows: list[Row], encoder: Callable[[Sequence[str]], np.ndarray],
-           model: MeaningModel) -> tuple[np.ndarray, np.ndarray]:
-    """(X, embeddings) for rows, as ``model.inputs`` builds them at inference."""
+def design(rows: list[Row], encoder: Callable[[Sequence[str]], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(X, embeddings) for rows: [embedding, extra_features] as the layer builds them."""
     emb = encoder([r.ctx.text for r in rows])
-    return model.inputs(emb, [r.ctx for r in rows]), emb
-
-
-def ling_standardiser(rows: list[Row]) -> tuple[np.ndarray, np.ndarray] | None:
-    """(mean, scale) of the linguistic block from the training rows, or None (no block)."""
-    scales = ling_scales()
-    if scales is None:
-        return None
-    raw = ling_matrix([r.ctx for r in rows])
-    nd = len(DENSE_NAMES)
-    mean, scale = np.zeros(len(LING_NAMES), np.float32), np.full(len(LING_NAMES), scales[1], np.float32)
-    mean[:nd] = raw[:, :nd].mean(axis=0)
-    scale[:nd] = scales[0] / np.maximum(raw[:, :nd].std(axis=0), 1e-3)
-    return mean, scale
+    extra = np.stack([extra_features(r.ctx) for r in rows]) if rows else np.zeros((0, len(EXTRA_NAMES)))
+    return np.hstack([emb, extra]).astype(np.float32), emb
 
 
 # ------------------------------------------------------------------ fitting
@@ -309,28 +279,19 @@ def _row_act(r: Row) -> Act | None:
 
 def train(rows: list[Row], encoder: Callable[[Sequence[str]], np.ndarray], version: str = "dev") -> MeaningModel:
     """Fit heads, thresholds and prototypes on ``rows``: the model the layer ships."""
-    std = ling_standardiser(rows)
-    shell = MeaningModel(version, np.zeros((0, 0)), np.zeros(0), {}, np.zeros((0, 0)), (),
-                         *(std if std is not None else (None, None)))
-    x, emb = design(rows, encoder, shell)
+    x, emb = design(rows, encoder)
     w, b = fit_heads(rows, x)
     protos, acts = prototypes(rows, emb)
-    return MeaningModel(version, w, b, choose_thresholds(rows, x), protos, tuple(acts),
-                        shell.ling_mean, shell.ling_scale)
+    return MeaningModel(version, w, b, choose_thresholds(rows, x), protos, tuple(acts))
 
 
 def save(model: MeaningModel, path: Path, trained_on: str) -> None:
     meta = {"schema": MEANING_SCHEMA, "version": model.version, "extra_names": list(EXTRA_NAMES),
             "thresholds": model.thresholds, "prototype_acts": [a.value for a in model.prototype_acts],
             "trained_on": trained_on}
-    ling: dict[str, np.ndarray] = {}
-    if model.ling_mean is not None and model.ling_scale is not None:
-        meta["ling_names"] = list(LING_NAMES)
-        ling = {"ling_mean": model.ling_mean.astype(np.float32), "ling_scale": model.ling_scale.astype(np.float32)}
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, meta=np.array(json.dumps(meta, sort_keys=True)), weights=model.weights.astype(np.float32),
-                        intercepts=model.intercepts.astype(np.float32), prototypes=model.prototypes.astype(np.float16),
-                        **ling)
+                        intercepts=model.intercepts.astype(np.float32), prototypes=model.prototypes.astype(np.float16))
 
 
 def load_nlp(disabled: bool) -> Any:

@@ -5,12 +5,8 @@ inference inputs (``analysis.acts.layer``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Sequence
+from dataclasses import dataclass
 
-import numpy as np
-
-from analysis.acts.linguistic import ling_features
 from analysis.types import Act
 
 
@@ -29,8 +25,6 @@ class SentenceContext:
     question_after: bool  # a later one is
     prev_other: str | None = None
     next_other: str | None = None
-    # analysis.acts.linguistic features of the sentence (from its spaCy span when parsed)
-    ling: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 def turn_contexts(
@@ -38,12 +32,10 @@ def turn_contexts(
     turn_text: str,
     prev_other: str | None,
     next_other: str | None,
-    spans: Sequence[Any] | None = None,
 ) -> list[SentenceContext]:
     """Contexts for the (text, act, rule) sentences of one turn, in order (the same
-    function builds training rows and inference inputs); ``spans`` their spaCy spans."""
+    function builds training rows and inference inputs)."""
     qs = [act.is_question for _, act, _ in sentences]
-    spans = spans if spans is not None else [None] * len(sentences)
     return [
         SentenceContext(
             text=text,
@@ -56,7 +48,6 @@ def turn_contexts(
             question_after=any(qs[k + 1:]),
             prev_other=prev_other,
             next_other=next_other,
-            ling=ling_features(spans[k], text, k > 0 and qs[k - 1]),
         )
         for k, (text, act, rule) in enumerate(sentences)
     ]

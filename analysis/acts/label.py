@@ -88,10 +88,8 @@ def _rule_turn(turns: tuple[Turn, ...], ti: int, doc: Any, leader: str,
     prev_act: Act | None = None
     timed = split_turn_timed(turn, None, doc, offsets)
     labels: list[RuleResult] = []
-    spans: list[Any] = []
     for k, s in enumerate(timed):
         span = doc.char_span(s.char_start, s.char_end, alignment_mode="expand") if doc is not None else None
-        spans.append(span)
         labels.append(
             classify_sentence(
                 s.text,
@@ -108,7 +106,7 @@ def _rule_turn(turns: tuple[Turn, ...], ti: int, doc: Any, leader: str,
     ctxs: list[SentenceContext] = []
     if turn.speaker == leader and timed:
         sents = [(s.text, r.act, r.name) for s, r in zip(timed, labels)]
-        ctxs = turn_contexts(sents, turn.text, prev_text, next_other.text if next_other is not None else None, spans)
+        ctxs = turn_contexts(sents, turn.text, prev_text, next_other.text if next_other is not None else None)
     return _TurnLabels(timed, labels, ctxs)
 
 

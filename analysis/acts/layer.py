@@ -8,7 +8,7 @@ from typing import Sequence
 import numpy as np
 
 from analysis.acts.context import SentenceContext
-from analysis.acts.meaning import K_NEAREST, MeaningModel, SentenceEncoder, decide
+from analysis.acts.meaning import K_NEAREST, MeaningModel, SentenceEncoder, decide, extra_features
 from analysis.acts.patterns import rx
 from analysis.sentences import features
 from analysis.types import Act, RuleResult
@@ -59,7 +59,7 @@ def apply_meaning(
     if not todo:
         return out
     emb = np.asarray(encoder([ctxs[k].text for k in todo]), dtype=np.float32)
-    x = model.inputs(emb, [ctxs[k] for k in todo])
+    x = np.hstack([emb, np.stack([extra_features(ctxs[k]) for k in todo])])
     probs, near = model.probs(x), model.nearest(emb)
     for k, p, (nearest, votes) in zip(todo, probs, near):
         c = ctxs[k]

@@ -21,7 +21,6 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from analysis.acts.context import SentenceContext
-from analysis.acts.linguistic import LING_NAMES
 from analysis.errors import ModelMissingError
 from analysis.sentences import features
 from analysis.types import Act
@@ -66,17 +65,6 @@ class MeaningModel:
     thresholds: dict[str, float]
     prototypes: np.ndarray
     prototype_acts: tuple[Act, ...]
-    # the linguistic block (analysis.acts.linguistic): x = (ling - ling_mean) * ling_scale; None: no block
-    ling_mean: np.ndarray | None = None
-    ling_scale: np.ndarray | None = None
-
-    def inputs(self, emb: np.ndarray, ctxs: Sequence[SentenceContext]) -> np.ndarray:
-        """The heads' input rows: [embedding, linguistic block (if any), extra_features]."""
-        extra = np.stack([extra_features(c) for c in ctxs]) if ctxs else np.zeros((0, len(EXTRA_NAMES)), np.float32)
-        if self.ling_mean is None or self.ling_scale is None:
-            return np.hstack([emb, extra]).astype(np.float32)
-        ling = (ling_matrix(ctxs) - self.ling_mean) * self.ling_scale
-        return np.hstack([emb, ling, extra]).astype(np.float32)
 
     def probs(self, x: np.ndarray) -> np.ndarray:
         """(n, d) feature rows -> (n, 4) probabilities in ``HEADS`` order."""
@@ -109,15 +97,6 @@ def extra_features(ctx: SentenceContext) -> np.ndarray:
         ],
         dtype=np.float32,
     )
-
-
-def ling_matrix(ctxs: Sequence[SentenceContext]) -> np.ndarray:
-    """(n, len(LING_NAMES)) raw linguistic features (zeros where a context has none)."""
-    out = np.zeros((len(ctxs), len(LING_NAMES)), np.float32)
-    for i, c in enumerate(ctxs):
-        if c.ling is not None:
-            out[i] = c.ling
-    return out
 
 
 def _echo(words: list[str], prev: str) -> float:
@@ -156,13 +135,7 @@ def model_from_arrays(arrays: dict[str, np.ndarray]) -> MeaningModel:
             f"acts meaning model has schema {meta.get('schema')!r} and other features than this code "
             f"expects ({MEANING_SCHEMA!r}): retrain with scripts/train_acts.py"
         )
-    has_ling = "ling_mean" in arrays
-    if has_ling and tuple(meta.get("ling_names", ())) != LING_NAMES:
-        raise ModelMissingError("acts meaning model has other linguistic features than this code expects: "
-                                "retrain with scripts/train_acts.py")
     return MeaningModel(
-        ling_mean=np.asarray(arrays["ling_mean"], np.float32) if has_ling else None,
-        ling_scale=np.asarray(arrays["ling_scale"], np.float32) if has_ling else None,
         version=str(meta["version"]),
         weights=np.asarray(arrays["weights"], np.float32),
         intercepts=np.asarray(arrays["intercepts"], np.float32),
