@@ -49,7 +49,7 @@ def test_admin_errors_are_one_line_with_exit_1(cli):
 
 def _key_rows(output: str) -> list[list[str]]:
     lines = output.strip().splitlines()
-    assert lines[0] == "id\tprefix\tname\tcreated\trevoked"
+    assert lines[0] == "id\tprefix\tname\tcreated\trevoked\tlast used"
     return [line.split("\t") for line in lines[1:]]
 
 
@@ -64,6 +64,7 @@ def test_list_keys_shows_ids_and_prefixes_but_never_the_secret(cli):
     rows = _key_rows(r.stdout)
     assert [row[1] for row in rows] == ["_".join(k.split("_")[:2]) for k in (first, second)]
     assert [row[2] for row in rows] == ["zapier", "-"] and [row[4] for row in rows] == ["-", "-"]
+    assert [row[5] for row in rows] == ["-", "-"]  # never used yet
     assert all(row[0].startswith("key_") and row[3].endswith("+00:00") for row in rows)
     assert first.split("_", 2)[2] not in r.output and second.split("_", 2)[2] not in r.output
     r = cli("admin", "list-keys", "--org", "Nobody")
@@ -89,7 +90,7 @@ def test_revoked_key_gets_401_from_the_api(cli, tmp_path):
         assert r.status_code == 401 and r.json()["error"] == {
             "code": "unauthorized", "message": "invalid or revoked API key"}
     row = _key_rows(cli("admin", "list-keys", "--org", "Acme").stdout)[0]
-    assert row[4].endswith("+00:00")
+    assert row[4].endswith("+00:00") and row[5].endswith("+00:00")  # revoked; used before that
     r = cli("admin", "revoke-key", key_id)
     assert r.exit_code == 0 and "already revoked" in r.output
     r = cli("admin", "revoke-key", "key_missing")

@@ -116,8 +116,9 @@ def create_key_cmd(
 
 @admin.command("list-keys")
 def list_keys_cmd(org: str = typer.Option(..., "--org", help="Organisation name or id.")) -> None:
-    """List ORG's API keys, tab-separated: id, prefix, name, created, revoked (UTC, ISO 8601).
-    Never shows a key itself: only its hash is stored."""
+    """List ORG's API keys, tab-separated: id, prefix, name, created, revoked, last used (UTC,
+    ISO 8601; last use is stamped at most every few minutes). Never shows a key itself: only
+    its hash is stored."""
     from service.auth import KEY_PREFIX, list_keys
 
     with _db() as db:
@@ -126,10 +127,10 @@ def list_keys_cmd(org: str = typer.Option(..., "--org", help="Organisation name 
     if not keys:
         typer.echo(f"(no keys for {found.name}; create one with `coachscore admin create-key`)", err=True)
         return
-    typer.echo("id\tprefix\tname\tcreated\trevoked")
+    typer.echo("id\tprefix\tname\tcreated\trevoked\tlast used")
     for k in keys:
-        revoked = _iso(k.revoked_at) if k.revoked_at else "-"
-        typer.echo(f"{k.id}\t{KEY_PREFIX}_{k.prefix}\t{k.name or '-'}\t{_iso(k.created_at)}\t{revoked}")
+        revoked, used = (_iso(at) if at else "-" for at in (k.revoked_at, k.last_used_at))
+        typer.echo(f"{k.id}\t{KEY_PREFIX}_{k.prefix}\t{k.name or '-'}\t{_iso(k.created_at)}\t{revoked}\t{used}")
 
 
 @admin.command("revoke-key")
