@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from conftest import wav_bytes
-from web_world import cheap_hashes, csrf_of, world  # noqa: F401  (fixtures)
+from web_world import cheap_hashes, csrf_of, upload_through_form, world  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
@@ -27,11 +27,7 @@ def acme(api, world):
     browser = world.signed_in("vera@acme.test")
     ids = []
     for seconds in (3.0, 2.0):  # different recordings: different files
-        data = {"csrf_token": csrf_of(browser.get("/upload").text), "consent": "yes", "leader_name": "Vera",
-                "coachee_name": "Sam"}
-        r = browser.post("/upload", data=data, files={"file": ("call.wav", wav_bytes(seconds), "audio/wav")},
-                         follow_redirects=False)
-        ids.append(r.headers["location"].split("/")[2])
+        ids.append(upload_through_form(browser, wav_bytes(seconds), leader_name="Vera", coachee_name="Sam"))
     api.process()
     with world.factory() as db:
         for sid, age in zip(ids, (40, 10)):
@@ -262,11 +258,7 @@ def talked(make_api):
     org = world.org("Acme")
     world.user(org, "vera@acme.test", role="admin", person=world.person(org, "Vera"))
     browser = world.signed_in("vera@acme.test")
-    data = {"csrf_token": csrf_of(browser.get("/upload").text), "consent": "yes", "leader_name": "Vera",
-            "coachee_name": "Sam"}
-    r = browser.post("/upload", data=data, files={"file": ("call.wav", wav_bytes(20.0), "audio/wav")},
-                     follow_redirects=False)
-    sid = r.headers["location"].split("/")[2]
+    sid = upload_through_form(browser, wav_bytes(20.0), leader_name="Vera", coachee_name="Sam")
     api.process()
     page = browser.get(f"/sessions/{sid}").text
     assert browser.post(f"/sessions/{sid}/sentences/0", data={"csrf_token": csrf_of(page), "act": "advice"}

@@ -174,17 +174,14 @@ def api(make_api, s3_server, bucket):  # noqa: F811  (the web world's app, on S3
 
 
 def test_the_session_page_plays_the_recording_from_s3_with_ranges(api, cheap_hashes, s3_server, bucket):  # noqa: F811
-    from web_world import World, csrf_of
+    from web_world import World, upload_through_form
 
     world = World(api.client.app)
     acme = world.org("Acme")
     world.user(acme, "vera@acme.test", person=world.person(acme, "Vera"))
     browser = world.signed_in("vera@acme.test")
-    data = {"csrf_token": csrf_of(browser.get("/upload").text), "consent": "yes", "leader_name": "Vera"}
     audio = wav_bytes(3.0)
-    r = browser.post("/upload", data=data, files={"file": ("Team call.wav", audio, "audio/wav")},
-                     follow_redirects=False)
-    sid = r.headers["location"].split("/")[2]
+    sid = upload_through_form(browser, audio, "Team call.wav", leader_name="Vera")
     assert len(s3_server.keys(bucket)) == 1 and not list(api.settings.resolved_data_dir().glob("audio/**/*.wav"))
     whole = browser.get(f"/sessions/{sid}/audio")
     assert whole.status_code == 200 and whole.content == audio

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from conftest import wav_bytes
-from web_world import cheap_hashes, csrf_of, world  # noqa: F401  (fixtures)
+from web_world import cheap_hashes, upload_through_form, world  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
@@ -21,11 +21,7 @@ def scored(api, world):
     world.user(acme, "vera@acme.test", person=vera)
     world.user(acme, "pat@acme.test", person=world.person(acme, "Pat"))
     browser = world.signed_in("vera@acme.test")
-    data = {"csrf_token": csrf_of(browser.get("/upload").text), "consent": "yes", "leader_name": "Vera",
-            "coachee_name": "Sam"}
-    r = browser.post("/upload", data=data, files={"file": ("call.wav", wav_bytes(3.0), "audio/wav")},
-                     follow_redirects=False)
-    sid = r.headers["location"].split("/")[2]
+    sid = upload_through_form(browser, wav_bytes(3.0), leader_name="Vera", coachee_name="Sam")
     api.process()
     return browser, sid
 

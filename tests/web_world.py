@@ -77,6 +77,15 @@ class World:
         return b
 
 
+def upload_through_form(browser: TestClient, audio: bytes, filename: str = "call.wav", **fields: str) -> str:
+    """Upload ``audio`` through the web form (consent given, ``fields`` such as leader_name);
+    return the new session's id from the redirect to its progress page."""
+    data = {"csrf_token": csrf_of(browser.get("/upload").text), "consent": "yes", **fields}
+    r = browser.post("/upload", data=data, files={"file": (filename, audio, "audio/wav")}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return r.headers["location"].split("/")[2]
+
+
 def sign_in(browser: TestClient, email: str, password: str):
     token = csrf_of(browser.get("/signin").text)
     return browser.post("/signin", data={"csrf_token": token, "email": email, "password": password},

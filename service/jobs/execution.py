@@ -19,6 +19,7 @@ from analysis.types import Transcript
 from service import webhooks
 from service.corrections import stored_overrides
 from service.db import CoachingSession, Job, Person, utcnow
+from service.jobs.queue import held_by
 from service.jobs.recovery import fail_session
 from service.retention import forget_recording
 from service.pipeline import (
@@ -155,8 +156,7 @@ def _take_finish(db: Session, job_id: str, owner: str | None, status: str, error
     if owner is None:  # run outside a claim (tests, tools): finish whatever the row says
         db.execute(update(Job).where(Job.id == job_id).values(**values))
         return True
-    ours = (Job.id == job_id) & (Job.status == "running") & (Job.claimed_by == owner)
-    if db.execute(update(Job).where(ours).values(**values)).rowcount == 1:
+    if db.execute(update(Job).where((Job.id == job_id) & held_by(owner)).values(**values)).rowcount == 1:
         return True
     log.warning("job %s was taken over by another worker while this one (%s) ran it; "
                 "this worker's result is dropped", job_id, owner)
@@ -219,15 +219,8 @@ class _Progress:
             s.status, s.stage = status, stage
             s.progress = round(min(0.99, base + weight * frac), 4)
             s.stage_timings = {**(s.stage_timings or {}), **self.timings}
-            db.execute(update(Job).where(*_held_by(self.sid, self.job_id, self.owner)).values(heartbeat_at=utcnow()))
+            mine = (Job.session_id == self.sid) & held_by(self.owner)
+            if self.job_id is not None:
+                mine = mine & (Job.id == self.job_id)
+            db.execute(update(Job).where(mine).values(heartbeat_at=utcnow()))
             db.commit()
-
-
-def _held_by(sid: str, job_id: str | None, owner: str | None) -> list:
-    """Conditions selecting the running job this progress belongs to (its claim, when known)."""
-    conds = [Job.session_id == sid, Job.status == "running"]
-    if job_id is not None:
-        conds.append(Job.id == job_id)
-    if owner is not None:
-        conds.append(Job.claimed_by == owner)
-    return conds

@@ -52,13 +52,16 @@ def claim_job(factory: sessionmaker, job_id: str, worker_id: str) -> bool:
         return res.rowcount == 1
 
 
+def held_by(owner: str | None):
+    """SQL condition: the job is running and still claimed by ``owner`` (None: by anyone)."""
+    running = Job.status == "running"
+    return running if owner is None else running & (Job.claimed_by == owner)
+
+
 def heartbeat(factory: sessionmaker, job_ids: list[str], owner: str | None = None) -> None:
     """Stamp the running jobs ``job_ids`` as alive now (only those ``owner`` still holds)."""
     if not job_ids:
         return
-    held = Job.id.in_(job_ids) & (Job.status == "running")
-    if owner is not None:
-        held = held & (Job.claimed_by == owner)
     with factory() as db:
-        db.execute(update(Job).where(held).values(heartbeat_at=utcnow()))
+        db.execute(update(Job).where(Job.id.in_(job_ids) & held_by(owner)).values(heartbeat_at=utcnow()))
         db.commit()

@@ -86,9 +86,7 @@ def settings_home(request: Request, visit: Web) -> Response:
 
 def _users(db: Session, org: Org, ctx) -> dict:
     users = list(db.scalars(select(User).where(User.org_id == org.id).order_by(User.email)))
-    people = list(db.scalars(select(Person).where(Person.org_id == org.id).order_by(Person.name)))
-    return dict(users=users, people=people, names={p.id: p.name for p in people},
-                invitations=ops.open_invitations(db, org.id))
+    return dict(users=users, invitations=ops.open_invitations(db, org.id), **_people(db, org, ctx))
 
 
 @router.get("/settings/users")
