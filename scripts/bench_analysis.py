@@ -93,9 +93,10 @@ def main() -> int:
         nlp, load_s, _ = timed(load_nlp)
     encoder, enc_s = None, 0.0
     if not args.no_encoder:
+        from analysis.acts.meaning import EMBEDDING_BLOCKS
         from models.embeddings import SentenceEncoder
 
-        encoder = SentenceEncoder(cache_size=0)
+        encoder = SentenceEncoder(cache_size=0, blocks=EMBEDDING_BLOCKS)
         _, enc_s, _ = timed(encoder.load)
     roles = Roles("L", "C", "benchmark", Confidence.HIGH)
     rows: dict[str, list[tuple[float, float]]] = {

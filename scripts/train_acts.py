@@ -13,6 +13,9 @@ negative; in a positive one the sentences the rules already give that act are po
 (``acts_corpora``: question, open, advice = suggestion, reflection = restatement/reflection).
 Each head's threshold maximises the mean over corpora (``THRESHOLD_CORPORA``) of utterance F1
 on grouped out-of-fold probabilities.
+Features: the encoder's seven blocks (``meaning.EMBEDDING_BLOCKS``: the sentence embedding
+and six views of MiniLM's lower layers, which keep a sentence's form) and the extra features;
+the advice head reads the sentence embedding alone (``HEAD_BLOCKS``, see below).
 Prototypes: k-means centroids of each act's sentence embeddings (vectors, never text).
 Deterministic (fixed seeds, sorted inputs); embeddings are cached under /tmp.
 The figures are printed by ``eval_annomi.py`` and ``eval_esconv.py``, which refit this per fold.
@@ -33,6 +36,16 @@ hashed tag bigrams of the first 4 tokens; dense standardised x0.1, hashed x0.05,
 eval scripts' grouped CV ESConv question +0.005, solution-giving +0.004, reflection +0.003, but
 AnnoMI advice 0.559 -> 0.504, '?'=question annotators 0.938 -> 0.928, AUC 0.871 -> 0.864, and
 cross-corpus ESConv->AnnoMI advice 0.369 -> 0.333 (AnnoMI->ESConv 0.323 unchanged).
+
+Kept (stop 15): the lower-layer blocks for the question, open and reflection heads. Screened
+row-level (``screen_blocks.py``), then through the eval scripts: ESConv question 0.725 ->
+0.735, reflection 0.373 -> 0.412, AnnoMI reflection 0.666 -> 0.687, the rest within 0.003.
+Not kept: the advice head reading every block too (ESConv solution-giving 0.478 -> 0.524, but
+AnnoMI advice 0.559 -> 0.438 and AUC 0.871 -> 0.855: the richer head learns ESConv's far
+commoner, looser "suggestion"); clear yes/no questions re-judged by the advice head as
+leading questions (ESConv solution-giving +0.004, AnnoMI unchanged: not worth a rule);
+fine-tuning MiniLM's top layer with the heads on CPU (``exp_finetune.py`` in commit history,
+row-level screen: the same gains as the blocks, AnnoMI advice -0.05, 11 min per fit).
 """
 
 from __future__ import annotations
@@ -59,11 +72,13 @@ from acts_corpora import VARIANTS, Conversation, annomi, esconv  # noqa: E402
 from analysis.acts.context import SentenceContext  # noqa: E402
 from analysis.acts.label import leader_contexts  # noqa: E402
 from analysis.acts.layer import needs_model  # noqa: E402
-from analysis.acts.meaning import EXTRA_NAMES, HEADS, MEANING_SCHEMA, MeaningModel, extra_features  # noqa: E402
+from analysis.acts.meaning import (  # noqa: E402
+    BLOCK_DIM, EMBEDDING_BLOCKS, EXTRA_NAMES, HEADS, MEANING_SCHEMA, MeaningModel, extra_features,
+)
 from analysis.types import Act  # noqa: E402
 
 OUT = ROOT / "analysis" / "data" / "acts" / "meaning_model.npz"
-EMB_CACHE = Path("/tmp/coachscore-acts-embeddings.npz")
+EMB_CACHE = Path("/tmp/coachscore-acts-embeddings")  # + the blocks' names
 # Both corpora train every head they label (ESConv's "Questions" strategy trains the question
 # head: grouped CV, joint 5-fold by conversation, ESConv question F1 0.702 -> 0.742 and AnnoMI
 # "other annotators" 0.854 -> 0.865, '?'=question annotators 0.943 -> 0.933); ESConv has no open/closed.
@@ -82,7 +97,11 @@ RULE_ACTS = {  # the rule acts that count as a head's act when deriving sentence
 # L2 strength per head (grouped CV on both corpora: 0.1 beat 0.03/0.5/2 for advice and open,
 # and 0.05/0.2 again with the joint question head; reflection 0.5 beat 1.0 and 2.0 on ESConv
 # (0.399 vs 0.386/0.385) at the same AnnoMI F1; question 0.5 beat 0.25 and 1.0)
-C_REG = {"question": 0.5, "open": 0.1, "advice": 0.1, "reflection": 0.5}
+# Halved with the seven embedding blocks (2,688 dims): the row-level grouped screen had
+# C x0.5 ahead of x1 and x0.25 on ESConv and on AnnoMI open/advice.
+C_REG = {"question": 0.25, "open": 0.05, "advice": 0.1, "reflection": 0.25}
+# The embedding blocks each head reads (the rest of its weights stay zero); absent: all.
+HEAD_BLOCKS: dict[str, tuple[str, ...]] = {"advice": ("final",)}
 PROTOTYPES_PER_ACT = 24
 SEED = 0
 
@@ -153,8 +172,9 @@ class CachedEncoder:
     """models.embeddings.SentenceEncoder behind an on-disk cache (text hash -> vector), so
     the training and evaluation scripts embed each corpus sentence once per machine."""
 
-    def __init__(self, path: Path = EMB_CACHE) -> None:
-        self.path = path
+    def __init__(self, blocks: Sequence[str] = EMBEDDING_BLOCKS) -> None:
+        self.blocks = tuple(blocks)
+        self.path = path = EMB_CACHE.with_name(f"{EMB_CACHE.name}-{'-'.join(self.blocks)}.npz")
         self.cache: dict[str, np.ndarray] = {}
         if path.exists():
             with np.load(path) as z:
@@ -169,12 +189,12 @@ class CachedEncoder:
             if self._enc is None:
                 from models.embeddings import SentenceEncoder
 
-                self._enc = SentenceEncoder(batch_size=128, cache_size=0)
+                self._enc = SentenceEncoder(batch_size=128, cache_size=0, blocks=self.blocks)
             for t, v in zip(missing, self._enc(missing)):
                 self.cache[hashlib.sha1(t.encode()).hexdigest()] = v
             self.dirty = True
         if not texts:
-            return np.zeros((0, 384), np.float32)
+            return np.zeros((0, BLOCK_DIM * len(self.blocks)), np.float32)
         return np.stack([self.cache[k] for k in keys])
 
     def save(self) -> None:
@@ -185,10 +205,11 @@ class CachedEncoder:
 
 
 def design(rows: list[Row], encoder: Callable[[Sequence[str]], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(X, embeddings) for rows: [embedding, extra_features] as the layer builds them."""
+    """(X, sentence embeddings) for rows: X = [embedding blocks, extra_features] as the layer
+    builds them; the sentence embedding (first block) is what the prototypes live in."""
     emb = encoder([r.ctx.text for r in rows])
     extra = np.stack([extra_features(r.ctx) for r in rows]) if rows else np.zeros((0, len(EXTRA_NAMES)))
-    return np.hstack([emb, extra]).astype(np.float32), emb
+    return np.hstack([emb, extra]).astype(np.float32), emb[:, :BLOCK_DIM]
 
 
 # ------------------------------------------------------------------ fitting
@@ -210,9 +231,18 @@ def fit_heads(rows: list[Row], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                 w[h, x.shape[1] - len(EXTRA_NAMES) + EXTRA_NAMES.index(f"rule={a.value}")] = 50.0
             b[h] = -25.0
             continue
-        m = LogisticRegression(C=C_REG[head], max_iter=2000, random_state=SEED).fit(x[idx], y, sample_weight=sw)
-        w[h], b[h] = m.coef_[0], m.intercept_[0]
+        cols = head_columns(head, x.shape[1])
+        m = LogisticRegression(C=C_REG[head], max_iter=2000, random_state=SEED).fit(x[np.ix_(idx, cols)], y,
+                                                                                     sample_weight=sw)
+        w[h, cols], b[h] = m.coef_[0], m.intercept_[0]
     return w, b
+
+
+def head_columns(head: str, width: int) -> np.ndarray:
+    """The columns of X that ``head`` reads: its embedding blocks (``HEAD_BLOCKS``) and every extra feature."""
+    blocks = HEAD_BLOCKS.get(head, EMBEDDING_BLOCKS)
+    emb = [k * BLOCK_DIM + j for k, b in enumerate(EMBEDDING_BLOCKS) if b in blocks for j in range(BLOCK_DIM)]
+    return np.array(emb + list(range(BLOCK_DIM * len(EMBEDDING_BLOCKS), width)), dtype=int)
 
 
 def _probs(w: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -294,6 +324,7 @@ def train(rows: list[Row], encoder: Callable[[Sequence[str]], np.ndarray], versi
 
 def save(model: MeaningModel, path: Path, trained_on: str) -> None:
     meta = {"schema": MEANING_SCHEMA, "version": model.version, "extra_names": list(EXTRA_NAMES),
+            "blocks": list(EMBEDDING_BLOCKS),
             "thresholds": model.thresholds, "prototype_acts": [a.value for a in model.prototype_acts],
             "trained_on": trained_on}
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,11 +1,14 @@
 """The trained layer over the rule-based acts (analysis/acts/meaning.py, layer.py), with a
 fake encoder and hand-built models at the seam; one slow test with the real encoder."""
 
+import json
+
 import numpy as np
 import pytest
 
 from analysis.acts import classify_sentence, describe_rule, is_clear_rule, label_transcript
 from analysis.acts.meaning import (
+    EMBEDDING_BLOCKS,
     EXTRA_NAMES,
     HEADS,
     K_NEAREST,
@@ -16,10 +19,11 @@ from analysis.acts.meaning import (
     model_from_arrays,
 )
 from analysis.acts.context import SentenceContext
-from analysis.errors import ModelMissingError
+from analysis.errors import ModelError, ModelMissingError
 from analysis.types import Act, Speaker, Transcript, Turn
 
 DIM = 384
+ENC_DIM = DIM * len(EMBEDDING_BLOCKS)  # what an encoder returns per sentence: every block
 
 
 def _one_turn(text, *, after="Well, I guess so."):
@@ -42,14 +46,14 @@ class FakeEncoder:
 
     def __call__(self, texts):
         self.calls.append(list(texts))
-        out = np.zeros((len(texts), DIM), np.float32)
+        out = np.zeros((len(texts), ENC_DIM), np.float32)
         out[:, 0] = 1.0
         return out
 
 
 def _model(question=-50.0, open_=-50.0, advice=-50.0, reflection=-50.0) -> MeaningModel:
     """Constant heads (intercepts only): +50 says yes, -50 says no."""
-    d = DIM + len(EXTRA_NAMES)
+    d = ENC_DIM + len(EXTRA_NAMES)
     protos = np.eye(2, DIM, dtype=np.float32)
     return MeaningModel(
         "test", np.zeros((len(HEADS), d), np.float32), np.array([question, open_, advice, reflection], np.float32),
@@ -147,7 +151,7 @@ def test_extra_features_match_their_names():
 def test_packaged_model_loads_once_and_is_versioned():
     model = load_meaning_model()
     assert model is not None and load_meaning_model() is model
-    assert model.weights.shape == (len(HEADS), DIM + len(EXTRA_NAMES))
+    assert model.weights.shape == (len(HEADS), DIM * len(EMBEDDING_BLOCKS) + len(EXTRA_NAMES))
     assert set(model.thresholds) == set(HEADS) and all(0.0 < t < 1.0 for t in model.thresholds.values())
     assert model.prototypes.shape[1] == DIM and len(model.prototype_acts) == len(model.prototypes)
 
@@ -157,6 +161,15 @@ def test_a_model_file_for_other_features_is_refused():
             % MEANING_SCHEMA)
     with pytest.raises(ModelMissingError, match="retrain with scripts/train_acts.py"):
         model_from_arrays({"meta": np.array(meta)})
+    meta = ('{"schema": "%s", "extra_names": %s, "blocks": ["final"], "version": "0", "thresholds": {}, '
+            '"prototype_acts": []}' % (MEANING_SCHEMA, json.dumps(list(EXTRA_NAMES))))
+    with pytest.raises(ModelMissingError, match="retrain"):  # other embedding blocks than the code reads
+        model_from_arrays({"meta": np.array(meta)})
+
+
+def test_an_encoder_of_the_wrong_width_is_a_clear_model_error():
+    with pytest.raises(ModelError, match="blocks final"):
+        _model().probs(np.zeros((1, 10), np.float32))
 
 
 @pytest.mark.slow
@@ -202,3 +215,4 @@ def test_each_heads_threshold_is_set_on_its_own_corpora_only():
     assert train_acts.THRESHOLD_CORPORA["question"] == {"annomi"}
     assert train_acts._best_threshold(rows, p, "question") == 0.8
     assert train_acts._best_threshold(rows, p, "advice") == 0.2
+

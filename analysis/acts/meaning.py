@@ -1,7 +1,7 @@
 """The trained layer: decides the leader sentences the rules do not decide clearly, from
 what the sentence means (a sentence embedding) plus a few surface features.
 
-Four logistic regressions over ``[embedding, extra_features]`` (weights in
+Four logistic regressions over ``[embedding blocks, extra_features]`` (weights in
 ``analysis/data/acts/meaning_model.npz``, trained on AnnoMI dev + ESConv dev by
 ``scripts/train_acts.py``): P(question), P(open | question), P(advice), P(reflection).
 Inference is numpy only; the embeddings come from a ``SentenceEncoder`` the caller
@@ -21,14 +21,21 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from analysis.acts.context import SentenceContext
-from analysis.errors import ModelMissingError
+from analysis.errors import ModelError, ModelMissingError
 from analysis.sentences import features
 from analysis.types import Act
 
-MEANING_SCHEMA = "coachscore.acts-meaning/1"
+MEANING_SCHEMA = "coachscore.acts-meaning/2"
 MEANING_RESOURCE = ("analysis.data", "acts/meaning_model.npz")
 HEADS = ("question", "open", "advice", "reflection")
 K_NEAREST = 5
+# What the encoder returns per sentence (``models.embeddings`` block names): the sentence
+# embedding first (the prototypes live in it), then lower-layer views that keep the
+# sentence's form. Chosen in a grouped-CV screen on both corpora (scripts/train_acts.py):
+# against the embedding alone, ESConv solution-giving +0.05, reflection +0.04..0.08,
+# AnnoMI reflection +0.03, open +0.03.
+EMBEDDING_BLOCKS = ("final", "mean2", "mean3", "mean4", "cls6", "first2", "first4")
+BLOCK_DIM = 384
 # The rule's act as one-hot features (the model learns where each rule is trustworthy).
 _RULE_ACTS = tuple(Act)
 EXTRA_NAMES = (
@@ -38,7 +45,8 @@ EXTRA_NAMES = (
 
 
 class SentenceEncoder(Protocol):
-    """texts -> float32 array (n, dim), rows L2-normalised."""
+    """texts -> float32 array (n, 384 x len(EMBEDDING_BLOCKS)), the blocks in that order,
+    each unit length."""
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -68,12 +76,16 @@ class MeaningModel:
 
     def probs(self, x: np.ndarray) -> np.ndarray:
         """(n, d) feature rows -> (n, 4) probabilities in ``HEADS`` order."""
+        if x.shape[1] != self.weights.shape[1]:
+            raise ModelError(f"the acts model {self.version} reads {self.weights.shape[1]} features per sentence but "
+                             f"got {x.shape[1]}: the sentence encoder must return the blocks {', '.join(EMBEDDING_BLOCKS)}")
         z = np.clip(x @ self.weights.T + self.intercepts, -60.0, 60.0)
         return 1.0 / (1.0 + np.exp(-z))
 
     def nearest(self, emb: np.ndarray) -> list[tuple[Act, int]]:
-        """For each embedding row: the majority act of the K nearest prototypes, and its votes."""
-        sims = emb @ self.prototypes.T
+        """For each encoder row: the majority act of the K nearest prototypes (compared in
+        the first block, the sentence embedding), and its votes."""
+        sims = emb[:, : self.prototypes.shape[1]] @ self.prototypes.T
         top = np.argsort(-sims, axis=1)[:, :K_NEAREST]
         out = []
         for row in top:
@@ -130,7 +142,8 @@ def decide(p: np.ndarray, ctx: SentenceContext, model: MeaningModel) -> tuple[Ac
 def model_from_arrays(arrays: dict[str, np.ndarray]) -> MeaningModel:
     """Validate and build from the npz arrays; ModelMissingError on a wrong schema."""
     meta = json.loads(str(arrays["meta"]))
-    if meta.get("schema") != MEANING_SCHEMA or tuple(meta.get("extra_names", ())) != EXTRA_NAMES:
+    if (meta.get("schema") != MEANING_SCHEMA or tuple(meta.get("extra_names", ())) != EXTRA_NAMES
+            or tuple(meta.get("blocks", ())) != EMBEDDING_BLOCKS):
         raise ModelMissingError(
             f"acts meaning model has schema {meta.get('schema')!r} and other features than this code "
             f"expects ({MEANING_SCHEMA!r}): retrain with scripts/train_acts.py"

@@ -1,0 +1,111 @@
+"""Screen (issue 9): which of MiniLM's layer views (``models.embeddings`` blocks), beside
+the sentence embedding, help the acts' heads? It chose ``meaning.EMBEDDING_BLOCKS``.
+
+    .venv/bin/python scripts/screen_blocks.py [--configs base +all] [--c-scale 1 0.5]
+
+Row-level joint grouped 5-fold CV over both corpora (by conversation), the layer's rows of
+``train_acts``; per head, corpus (an/es) and variant (p punctuated, s stripped): utterance F1
+at the threshold with the best mean over corpora on the out-of-fold probabilities. That
+threshold is optimistic for every config alike, so this only ranks feature sets; the eval
+scripts give the real figures (the advice head's drop on AnnoMI showed only there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import GroupKFold
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import train_acts as ta  # noqa: E402
+from analysis.acts.meaning import HEADS, extra_features  # noqa: E402
+
+SCREEN_BLOCKS = ("final", "mean1", "mean2", "mean3", "mean4", "mean5", "cls6", "first2", "first4")
+
+
+def evaluate(rows, x, c_scale: float = 1.0) -> dict[str, dict[str, float]]:
+    groups = np.array([f"{r.corpus}/{r.conv}" for r in rows])
+    oof = np.zeros((len(rows), len(HEADS)))
+    saved = dict(ta.C_REG)
+    ta.C_REG.update({h: v * c_scale for h, v in saved.items()})
+    try:
+        for tr, te in GroupKFold(n_splits=5).split(x, groups=groups):
+            w, b = ta.fit_heads([rows[i] for i in tr], x[tr])
+            oof[te] = ta._probs(w, b, x[te])
+    finally:
+        ta.C_REG.update(saved)
+    out = {}
+    for h, head in enumerate(HEADS):
+        out[head] = per_corpus_f1(rows, oof[:, h], head)
+    return out
+
+
+def per_corpus_f1(rows, p, head) -> dict[str, float]:
+    idx = ta.head_rows(rows, head)
+    utt_p, utt_g = {}, {}
+    for i in idx:
+        r = rows[i]
+        utt_g.setdefault(r.key, bool(r.gold[head] if head != "open" else r.target["open"][0]))
+        utt_p[r.key] = max(utt_p.get(r.key, 0.0), float(p[i]))
+    keys = list(utt_p)
+    gold, prob = np.array([utt_g[k] for k in keys]), np.array([utt_p[k] for k in keys])
+    corpus = np.array([k[0] for k in keys])
+    variant = np.array([k[2] for k in keys])
+    tc = sorted(ta.THRESHOLD_CORPORA[head] & set(corpus))
+    best = (-1.0, 0.5)
+    for t in np.arange(0.1, 0.91, 0.025):
+        pred = prob >= t
+        best = max(best, (float(np.mean([ta._f1(gold[corpus == c], pred[corpus == c]) for c in tc])), t))
+    pred = prob >= best[1]
+    res = {}
+    for c in sorted(set(corpus)):
+        for v in ("punctuated", "stripped"):
+            m = (corpus == c) & (variant == v)
+            res[f"{c[:2]}-{v[0]}"] = ta._f1(gold[m], pred[m])
+    return res
+
+
+CONFIGS = {
+    "base": ["final"],
+    "+mean3": ["final", "mean3"],
+    "+mean2,4": ["final", "mean2", "mean4"],
+    "+first2,4": ["final", "first2", "first4"],
+    "+mean3,first2": ["final", "mean3", "first2"],
+    "+all": ["final", "mean2", "mean3", "mean4", "cls6", "first2", "first4"],
+    "+every": ["final", "mean1", "mean2", "mean3", "mean4", "mean5", "cls6", "first2", "first4"],
+    "+means": ["final", "mean1", "mean2", "mean3", "mean4", "mean5"],
+    "+m234f24": ["final", "mean2", "mean3", "mean4", "first2", "first4"],
+}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--limit", type=int)
+    ap.add_argument("--configs", nargs="*", default=list(CONFIGS))
+    ap.add_argument("--c-scale", type=float, nargs="*", default=[1.0])
+    args = ap.parse_args()
+    nlp = ta.load_nlp(False)
+    rows = ta.build_rows(ta.load_corpora(args.limit), nlp)
+    print(f"{len(rows)} rows", flush=True)
+    enc = ta.CachedEncoder(SCREEN_BLOCKS)
+    emb = enc([r.ctx.text for r in rows])
+    enc.save()
+    extra = np.stack([extra_features(r.ctx) for r in rows])
+    blocks = {n: emb[:, k * ta.BLOCK_DIM:(k + 1) * ta.BLOCK_DIM] for k, n in enumerate(SCREEN_BLOCKS)}
+    for name in args.configs:
+        for cs in args.c_scale:
+            x = np.hstack([blocks[b] for b in CONFIGS[name]] + [extra]).astype(np.float32)
+            res = evaluate(rows, x, cs)
+            cells = "  ".join(f"{h[:4]} " + " ".join(f"{k}={v:.3f}" for k, v in r.items()) for h, r in res.items())
+            print(f"{name:<16} C*{cs:<4} {cells}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
