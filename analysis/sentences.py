@@ -210,6 +210,9 @@ _APOS = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 _NON_WORD = re.compile(r"[^a-z0-9' ]+")
 # A word cut off by a dash before a space is a restart: "Did- have you", "is- is that".
 _RESTART = re.compile(r"\b[\w']+[-\u2014\u2013]+(?=\s)")
+# A stutter fragment is hyphen-attached to the word it starts ("th-that", "I-I", "a-and");
+# a short word before a longer one that starts the same way ("we went", "be best") is not.
+_STUTTER = re.compile(r"\b(\w{1,3})-(?=\1)", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 
 # Peeled off the start of a sentence (longest first). "so" is remembered (summary marker).
@@ -232,14 +235,12 @@ _CUT_OFF_END = re.compile(r"(?:-|—|–|\.\.\.|…)\s*$")
 def normalize(text: str) -> str:
     """Lower-case words separated by single spaces; hyphens split words; stutters
     ("th-that", "I-I") collapse to the full word."""
-    s = _RESTART.sub(" ", text.translate(_APOS)).lower().replace("-", " ").replace("—", " ")
+    s = _STUTTER.sub("", _RESTART.sub(" ", text.translate(_APOS)))
+    s = s.lower().replace("-", " ").replace("—", " ")
     s = _NON_WORD.sub(" ", s)
     words = [w.strip("'") or w for w in _SPACES.sub(" ", s).strip().split(" ") if w]
     out: list[str] = []
-    for i, w in enumerate(words):
-        nxt = words[i + 1] if i + 1 < len(words) else ""
-        if w != nxt and len(w) < len(nxt) and nxt.startswith(w) and len(w) <= 3 and w not in {"a", "i"}:
-            continue  # stutter fragment ("th" before "that")
+    for w in words:
         if out and out[-1] == w and w not in {"that", "had", "very", "really", "no", "so"}:
             continue  # repeated word ("i i", "the the")
         if len(out) >= 3 and out[-3:-1] == [out[-1], w] and w != out[-1]:

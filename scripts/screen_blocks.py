@@ -29,17 +29,21 @@ from analysis.acts.meaning import HEADS, extra_features  # noqa: E402
 SCREEN_BLOCKS = ("final", "mean1", "mean2", "mean3", "mean4", "mean5", "cls6", "first2", "first4")
 
 
-def evaluate(rows, x, c_scale: float = 1.0) -> dict[str, dict[str, float]]:
+def evaluate(rows, x, names, c_scale: float = 1.0) -> dict[str, dict[str, float]]:
+    """OOF per-corpus F1s of heads fitted on x = [blocks ``names``, extras] (C_REG x c_scale;
+    ``train_acts.HEAD_BLOCKS`` applies by block name)."""
     groups = np.array([f"{r.corpus}/{r.conv}" for r in rows])
     oof = np.zeros((len(rows), len(HEADS)))
-    saved = dict(ta.C_REG)
+    saved, saved_blocks = dict(ta.C_REG), ta.EMBEDDING_BLOCKS
     ta.C_REG.update({h: v * c_scale for h, v in saved.items()})
+    ta.EMBEDDING_BLOCKS = tuple(names)
     try:
         for tr, te in GroupKFold(n_splits=5).split(x, groups=groups):
             w, b = ta.fit_heads([rows[i] for i in tr], x[tr])
             oof[te] = ta._probs(w, b, x[te])
     finally:
         ta.C_REG.update(saved)
+        ta.EMBEDDING_BLOCKS = saved_blocks
     out = {}
     for h, head in enumerate(HEADS):
         out[head] = per_corpus_f1(rows, oof[:, h], head)
@@ -78,6 +82,8 @@ CONFIGS = {
     "+first2,4": ["final", "first2", "first4"],
     "+mean3,first2": ["final", "mean3", "first2"],
     "+all": ["final", "mean2", "mean3", "mean4", "cls6", "first2", "first4"],
+    "+all+turn": ["final", "mean2", "mean3", "mean4", "cls6", "first2", "first4", "turn"],
+    "+all+turn3": ["final", "mean2", "mean3", "mean4", "cls6", "first2", "first4", "turn", "turn3"],
     "+every": ["final", "mean1", "mean2", "mean3", "mean4", "mean5", "cls6", "first2", "first4"],
     "+means": ["final", "mean1", "mean2", "mean3", "mean4", "mean5"],
     "+m234f24": ["final", "mean2", "mean3", "mean4", "first2", "first4"],
@@ -98,10 +104,15 @@ def main() -> int:
     enc.save()
     extra = np.stack([extra_features(r.ctx) for r in rows])
     blocks = {n: emb[:, k * ta.BLOCK_DIM:(k + 1) * ta.BLOCK_DIM] for k, n in enumerate(SCREEN_BLOCKS)}
+    if any(b.startswith("turn") for c in args.configs for b in CONFIGS[c]):  # the leader's whole turn
+        tenc = ta.CachedEncoder(("final", "mean3"))
+        temb = tenc([r.ctx.turn_text for r in rows])
+        tenc.save()
+        blocks |= {"turn": temb[:, :ta.BLOCK_DIM], "turn3": temb[:, ta.BLOCK_DIM:]}
     for name in args.configs:
         for cs in args.c_scale:
             x = np.hstack([blocks[b] for b in CONFIGS[name]] + [extra]).astype(np.float32)
-            res = evaluate(rows, x, cs)
+            res = evaluate(rows, x, CONFIGS[name], cs)
             cells = "  ".join(f"{h[:4]} " + " ".join(f"{k}={v:.3f}" for k, v in r.items()) for h, r in res.items())
             print(f"{name:<16} C*{cs:<4} {cells}", flush=True)
     return 0

@@ -44,7 +44,7 @@ Not kept: the advice head reading every block too (ESConv solution-giving 0.478 
 AnnoMI advice 0.559 -> 0.438 and AUC 0.871 -> 0.855: the richer head learns ESConv's far
 commoner, looser "suggestion"); clear yes/no questions re-judged by the advice head as
 leading questions (ESConv solution-giving +0.004, AnnoMI unchanged: not worth a rule);
-fine-tuning MiniLM's top layer with the heads on CPU (``exp_finetune.py`` in commit history,
+fine-tuning MiniLM's top layer with the heads on CPU (``exp_finetune.py``, commit e8d8aba;
 row-level screen: the same gains as the blocks, AnnoMI advice -0.05, 11 min per fit).
 """
 

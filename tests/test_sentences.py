@@ -55,6 +55,14 @@ def test_times_fall_back_when_words_do_not_match_text():
 def test_normalize_collapses_stutters_and_punctuation():
     assert normalize("I-I th-that's, um, GREAT!") == "i that's um great"
     assert normalize("It’s fine") == "it's fine"
+    assert normalize("a-and w-what, I-I-I mean") == "and what i mean"
+
+
+def test_normalize_keeps_short_words_that_merely_start_the_next_one():
+    """A word is a stutter fragment only when hyphen-attached: "we went" and "be best" are speech
+    (the old rule dropped "we", "he", "be", "no", "so" before went/helped/best/nothing/something)."""
+    for text in ("we went home", "he helped", "it would be best if you called", "no nothing", "so something broke"):
+        assert normalize(text) == text
 
 
 def test_strip_discourse_reports_so():
