@@ -95,6 +95,8 @@ def main() -> int:
     ap.add_argument("--limit", type=int)
     ap.add_argument("--configs", nargs="*", default=list(CONFIGS))
     ap.add_argument("--c-scale", type=float, nargs="*", default=[1.0])
+    ap.add_argument("--advice-blocks", nargs="*", default=None,
+                    help="comma lists of the blocks the advice head reads, one screen row each (default: HEAD_BLOCKS)")
     args = ap.parse_args()
     nlp = ta.load_nlp(False)
     rows = ta.build_rows(ta.load_corpora(args.limit), nlp)
@@ -109,12 +111,16 @@ def main() -> int:
         temb = tenc([r.ctx.turn_text for r in rows])
         tenc.save()
         blocks |= {"turn": temb[:, :ta.BLOCK_DIM], "turn3": temb[:, ta.BLOCK_DIM:]}
+    advice = [a.split(",") for a in args.advice_blocks] if args.advice_blocks else [ta.HEAD_BLOCKS["advice"]]
     for name in args.configs:
+        x = np.hstack([blocks[b] for b in CONFIGS[name]] + [extra]).astype(np.float32)
         for cs in args.c_scale:
-            x = np.hstack([blocks[b] for b in CONFIGS[name]] + [extra]).astype(np.float32)
-            res = evaluate(rows, x, CONFIGS[name], cs)
-            cells = "  ".join(f"{h[:4]} " + " ".join(f"{k}={v:.3f}" for k, v in r.items()) for h, r in res.items())
-            print(f"{name:<16} C*{cs:<4} {cells}", flush=True)
+            for adv in advice:
+                ta.HEAD_BLOCKS["advice"] = tuple(adv)
+                res = evaluate(rows, x, CONFIGS[name], cs)
+                cells = "  ".join(f"{h[:4]} " + " ".join(f"{k}={v:.3f}" for k, v in r.items())
+                                  for h, r in res.items())
+                print(f"{name:<10} C*{cs:<4} advice={'+'.join(adv):<20} {cells}", flush=True)
     return 0
 
 
