@@ -45,7 +45,12 @@ AnnoMI advice 0.559 -> 0.438 and AUC 0.871 -> 0.855: the richer head learns ESCo
 commoner, looser "suggestion"); clear yes/no questions re-judged by the advice head as
 leading questions (ESConv solution-giving +0.004, AnnoMI unchanged: not worth a rule);
 fine-tuning MiniLM's top layer with the heads on CPU (``exp_finetune.py``, commit e8d8aba;
-row-level screen: the same gains as the blocks, AnnoMI advice -0.05, 11 min per fit).
+row-level screen: the same gains as the blocks, AnnoMI advice -0.05, 11 min per fit);
+the leader's whole turn embedded beside the sentence (row-level: ESConv reflection +0.02
+punctuated, -0.01 stripped; AnnoMI question -0.01; a second encoder pass); a rule for a
+hedged possibility addressed to the coachee ("maybe you could ...", not be/feel/know): rules
+alone ESConv solution-giving 0.398 -> 0.420, but with the layer 0.484 -> 0.478, AnnoMI advice
+0.549 -> 0.547, AUC 0.879 -> 0.876 (the layer already weighs those sentences).
 """
 
 from __future__ import annotations
