@@ -31,9 +31,9 @@ HEADS = ("question", "open", "advice", "reflection")
 K_NEAREST = 5
 # What the encoder returns per sentence (``models.embeddings`` block names): the sentence
 # embedding first (the prototypes live in it), then lower-layer views that keep the
-# sentence's form. Chosen in a grouped-CV screen on both corpora (scripts/train_acts.py):
-# against the embedding alone, ESConv solution-giving +0.05, reflection +0.04..0.08,
-# AnnoMI reflection +0.03, open +0.03.
+# sentence's form. Chosen by scripts/screen_blocks.py; in the eval scripts' grouped CV
+# (the advice head reading the embedding alone) ESConv question +0.010, reflection +0.039,
+# AnnoMI reflection +0.021, the rest within 0.003 (figures in scripts/train_acts.py).
 EMBEDDING_BLOCKS = ("final", "mean2", "mean3", "mean4", "cls6", "first2", "first4")
 BLOCK_DIM = 384
 # The rule's act as one-hot features (the model learns where each rule is trustworthy).
