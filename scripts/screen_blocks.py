@@ -51,22 +51,10 @@ def evaluate(rows, x, names, c_scale: float = 1.0) -> dict[str, dict[str, float]
 
 
 def per_corpus_f1(rows, p, head) -> dict[str, float]:
-    idx = ta.head_rows(rows, head)
-    utt_p, utt_g = {}, {}
-    for i in idx:
-        r = rows[i]
-        utt_g.setdefault(r.key, bool(r.gold[head] if head != "open" else r.target["open"][0]))
-        utt_p[r.key] = max(utt_p.get(r.key, 0.0), float(p[i]))
-    keys = list(utt_p)
-    gold, prob = np.array([utt_g[k] for k in keys]), np.array([utt_p[k] for k in keys])
+    keys, gold, prob = ta.utterance_level(rows, ta.head_rows(rows, head), p, head)
     corpus = np.array([k[0] for k in keys])
     variant = np.array([k[2] for k in keys])
-    tc = sorted(ta.THRESHOLD_CORPORA[head] & set(corpus))
-    best = (-1.0, 0.5)
-    for t in np.arange(0.1, 0.91, 0.025):
-        pred = prob >= t
-        best = max(best, (float(np.mean([ta._f1(gold[corpus == c], pred[corpus == c]) for c in tc])), t))
-    pred = prob >= best[1]
+    pred = prob >= ta.best_threshold(gold, prob, corpus, sorted(ta.THRESHOLD_CORPORA[head] & set(corpus)))
     res = {}
     for c in sorted(set(corpus)):
         for v in ("punctuated", "stripped"):

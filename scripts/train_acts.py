@@ -271,19 +271,32 @@ def _best_threshold(rows: list[Row], p: np.ndarray, head: str) -> float:
     idx = [i for i in head_rows(rows, head) if rows[i].corpus in THRESHOLD_CORPORA[head]]
     if len({rows[i].target[head][0] for i in idx}) < 2:
         return 0.5
-    utt_p: dict[tuple, float] = {}  # an utterance is positive when any of its sentences is
+    keys, gold, prob = utterance_level(rows, idx, p, head)
+    corpus = np.array([k[0] for k in keys])
+    return best_threshold(gold, prob, corpus, sorted(set(corpus)))
+
+
+def utterance_level(rows: list[Row], idx: Sequence[int], p: np.ndarray,
+                    head: str) -> tuple[list[tuple], np.ndarray, np.ndarray]:
+    """(utterance keys, gold, probability) of the rows ``idx``: an utterance is positive when
+    any of its sentences is, so its probability is its sentences' highest."""
+    utt_p: dict[tuple, float] = {}
     utt_g: dict[tuple, bool] = {}
     for i in idx:
         r = rows[i]
         utt_g.setdefault(r.key, bool(r.gold[head] if head != "open" else r.target["open"][0]))
         utt_p[r.key] = max(utt_p.get(r.key, 0.0), float(p[i]))
     keys = list(utt_p)
-    gold, prob = np.array([utt_g[k] for k in keys]), np.array([utt_p[k] for k in keys])
-    corpus = np.array([k[0] for k in keys])
+    return keys, np.array([utt_g[k] for k in keys]), np.array([utt_p[k] for k in keys])
+
+
+def best_threshold(gold: np.ndarray, prob: np.ndarray, corpus: np.ndarray, corpora: Sequence[str]) -> float:
+    """The threshold in 0.1..0.9 (steps of 0.025) with the best mean over ``corpora`` of the
+    utterance F1 within each corpus (``corpus`` names each utterance's)."""
     best = (-1.0, 0.5)
     for t in np.arange(0.1, 0.91, 0.025):
         pred = prob >= t
-        mean = float(np.mean([_f1(gold[corpus == c], pred[corpus == c]) for c in sorted(set(corpus))]))
+        mean = float(np.mean([_f1(gold[corpus == c], pred[corpus == c]) for c in corpora]))
         best = max(best, (mean, float(round(t, 3))))
     return best[1]
 
